@@ -1,0 +1,248 @@
+//! The requesting side of a handoff.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use super::state::{ABANDONED, DONE, GONE, WAITING};
+use super::{Cancelled, CreateError, Inner, Shared};
+use crate::mutant;
+use crate::sync::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use crate::sync::{SPINS_BEFORE_PARK, current_thread, park, park_timeout, spin_loop};
+use crate::{Close, Owned};
+
+/// What a requester receives: the resource in its guard, or why there is none.
+pub type Outcome<T, E> = Result<Owned<T>, CreateError<E>>;
+
+/// The side that asked for a resource: takes it when it is ready, or gives up.
+///
+/// Giving up is [`cancel`](Requester::cancel) or dropping the requester. If
+/// creation already finished, the resource is closed then; if not, the
+/// creator closes it when it finishes. Either way it is closed exactly once.
+#[must_use = "dropping a Requester gives up on the resource"]
+pub struct Requester<T: Close, E> {
+    /// `None` once the outcome was taken and the allocation freed.
+    shared: Option<Shared<T, E>>,
+    _owns: PhantomData<Inner<T, E>>,
+}
+
+// SAFETY: a Requester receives a `T` or an `E` that may have been created on
+// another thread, and touches the shared allocation only through the state
+// word's protocol, so sending it is sound when `T` and `E` may be sent.
+unsafe impl<T: Close + Send, E: Send> Send for Requester<T, E> {}
+
+impl<T: Close, E> Requester<T, E> {
+    pub(super) fn new(shared: Shared<T, E>) -> Self {
+        Self {
+            shared: Some(shared),
+            _owns: PhantomData,
+        }
+    }
+
+    /// Takes the outcome if creation has finished; `None` while it has not.
+    ///
+    /// Once an outcome has been returned, later calls return
+    /// [`CreateError::Spent`]. Wait-free: one atomic load.
+    pub fn try_take(&mut self) -> Option<Outcome<T, E>> {
+        let Some(shared) = self.shared else {
+            return Some(Err(CreateError::Spent));
+        };
+        // SAFETY: `shared` is only `Some` while the allocation is live.
+        // ORDERING: Acquire pairs with the creator's Release of DONE, so
+        // its write of the cell happens-before our read of it.
+        let state = unsafe { shared.get() }.state.load(Acquire);
+        self.take_if_done(state)
+    }
+
+    /// Whether creation has finished (the next [`try_take`](Self::try_take)
+    /// returns `Some`).
+    pub fn is_finished(&self) -> bool {
+        match self.shared {
+            // SAFETY: live while `Some`.
+            Some(shared) => unsafe { shared.get() }.state.load(Relaxed) & DONE != 0,
+            None => true,
+        }
+    }
+
+    /// Blocks until creation finishes and takes the outcome.
+    ///
+    /// Spins briefly, then parks the thread until the creator completes or
+    /// is dropped.
+    pub fn wait(&mut self) -> Outcome<T, E> {
+        loop {
+            if let Some(outcome) = self.block(None) {
+                return outcome;
+            }
+        }
+    }
+
+    /// Blocks until creation finishes or `deadline` passes.
+    ///
+    /// `None` means the deadline passed first: the requester is still
+    /// pending, and you choose whether to wait more or
+    /// [`cancel`](Self::cancel).
+    pub fn wait_until(&mut self, deadline: Instant) -> Option<Outcome<T, E>> {
+        self.block(Some(deadline))
+    }
+
+    /// Blocks for at most `timeout`; see [`wait_until`](Self::wait_until).
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<Outcome<T, E>> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.block(Some(deadline)),
+            // A timeout past the end of time is no timeout.
+            None => Some(self.wait()),
+        }
+    }
+
+    /// Gives up on the resource.
+    ///
+    /// If creation already finished and the resource was not taken, it is
+    /// closed here ([`Cancelled::ClosedLate`]) and a close error is returned
+    /// to you. If creation is still in progress, the creator closes the
+    /// resource when it finishes ([`Cancelled::WhilePending`]).
+    ///
+    /// Lock-free: one atomic read-modify-write.
+    pub fn cancel(mut self) -> Result<Cancelled, T::Error> {
+        self.give_up()
+    }
+
+    fn give_up(&mut self) -> Result<Cancelled, T::Error> {
+        let Some(shared) = self.shared.take() else {
+            return Ok(Cancelled::NothingToClose);
+        };
+        // SAFETY: live until one side sees the other's bit.
+        let inner = unsafe { shared.get() };
+        if mutant::AERON_1574 && inner.state.load(Acquire) & DONE == 0 {
+            // Give up without telling anyone: the completion will find a
+            // requester that looks interested and is not there.
+            return Ok(Cancelled::WhilePending);
+        }
+        // ORDERING: Release orders all our accesses before the creator's
+        // free; Acquire makes the creator's cell write visible if DONE was
+        // already set and we are the one to close.
+        let prev = inner.state.fetch_or(GONE, AcqRel);
+        let seen = if mutant::BOTH_CLOSE {
+            inner.state.load(Acquire)
+        } else {
+            prev
+        };
+        if seen & DONE == 0 {
+            // SAFETY: the creator frees; we do not use `shared` again.
+            unsafe { shared.release(prev & DONE != 0) };
+            return Ok(Cancelled::WhilePending);
+        }
+        let outcome = if seen & ABANDONED == 0 {
+            // SAFETY: DONE without ABANDONED: the cell holds the outcome and,
+            // the creator being finished, it is ours.
+            Some(unsafe { shared.take_value() })
+        } else {
+            None
+        };
+        // SAFETY: the creator is finished (DONE acquired; WAITING is never
+        // set outside a wait) and we do not use `shared` again.
+        unsafe { shared.release(prev & DONE != 0) };
+        match outcome {
+            Some(Ok(resource)) => resource.close().map(|()| Cancelled::ClosedLate),
+            _ => Ok(Cancelled::NothingToClose),
+        }
+    }
+
+    /// Takes the outcome if `state` (loaded with Acquire) says it is ready.
+    fn take_if_done(&mut self, state: u8) -> Option<Outcome<T, E>> {
+        if state & DONE == 0 || state & WAITING != 0 {
+            return None;
+        }
+        let shared = self.shared.take()?;
+        let outcome = if state & ABANDONED != 0 {
+            Err(CreateError::Abandoned)
+        } else {
+            // SAFETY: DONE (acquired) without ABANDONED: the cell is
+            // initialised, and the creator, finished, never touches it again.
+            match unsafe { shared.take_value() } {
+                Ok(resource) => Ok(Owned::new(resource)),
+                Err(error) => Err(CreateError::Failed(error)),
+            }
+        };
+        // SAFETY: DONE without WAITING: the creator is finished with the
+        // allocation; `self.shared` is now `None`, so nobody uses it again.
+        unsafe { shared.release(true) };
+        Some(outcome)
+    }
+
+    /// The blocking waits: spin, then publish our thread and park.
+    fn block(&mut self, deadline: Option<Instant>) -> Option<Outcome<T, E>> {
+        let shared = match self.shared {
+            Some(shared) => shared,
+            None => return Some(Err(CreateError::Spent)),
+        };
+        for _ in 0..SPINS_BEFORE_PARK {
+            if let Some(outcome) = self.try_take() {
+                return Some(outcome);
+            }
+            spin_loop();
+        }
+        // SAFETY: live: we hold `shared` and have not given up.
+        let inner = unsafe { shared.get() };
+        // SAFETY: WAITING is clear (only we set it, and every wait clears it
+        // before returning), so the creator does not touch the slot.
+        inner
+            .waiter
+            .with_mut(|slot| unsafe { *slot = Some(current_thread()) });
+        // ORDERING: Release publishes the slot to the creator's Acquire RMW;
+        // on failure, Acquire pairs with the creator's Release of DONE.
+        if let Err(state) = inner.state.compare_exchange(0, WAITING, Release, Acquire) {
+            // SAFETY: WAITING was never set: the slot is still ours.
+            inner.waiter.with_mut(|slot| unsafe { *slot = None });
+            return self.take_if_done(state);
+        }
+        loop {
+            // ORDERING: Acquire pairs with the creator's Release of DONE and
+            // of the WAITING clear: the cell and the slot hand-back are seen.
+            let state = inner.state.load(Acquire);
+            if state & DONE != 0 {
+                if state & WAITING == 0 {
+                    return self.take_if_done(state);
+                }
+                // The creator is handing the slot back; its unpark follows.
+                park();
+                continue;
+            }
+            let Some(deadline) = deadline else {
+                park();
+                continue;
+            };
+            let now = Instant::now();
+            if now < deadline {
+                park_timeout(deadline - now);
+                continue;
+            }
+            // ORDERING: Relaxed: success means the creator has not set DONE,
+            // so it never touched the slot; we only reclaim our own write.
+            if inner
+                .state
+                .compare_exchange(WAITING, 0, Relaxed, Relaxed)
+                .is_ok()
+            {
+                // SAFETY: WAITING is clear again and DONE is not set.
+                inner.waiter.with_mut(|slot| unsafe { *slot = None });
+                return None;
+            }
+            // DONE arrived as the deadline passed: take it on the next turn.
+        }
+    }
+}
+
+impl<T: Close, E> Drop for Requester<T, E> {
+    fn drop(&mut self) {
+        // Drop cannot report a close error; `cancel` is how to see it.
+        let _ = self.give_up();
+    }
+}
+
+impl<T: Close, E> fmt::Debug for Requester<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Requester")
+            .field("finished", &self.is_finished())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,21 @@
+//! Deliberate bugs, compiled in only with `--cfg leakless_mutant="…"`, so
+//! `loom-tests/mutants.sh` can show that the loom models catch them.
+//!
+//! Each is a `const bool` the optimiser removes from a normal build.
+
+/// The Aeron #1574 bug: the requester gives up without marking the state,
+/// so a creation that finishes later is never closed.
+pub(crate) const AERON_1574: bool = cfg!(leakless_mutant = "aeron_1574");
+
+/// Each side decides whether it came second by re-reading the state after
+/// its own RMW instead of using the value the RMW returned: both can see
+/// both bits and both close.
+pub(crate) const BOTH_CLOSE: bool = cfg!(leakless_mutant = "both_close");
+
+/// The creator publishes the outcome with `Relaxed` instead of the
+/// release/acquire pair: the requester may read the cell before the write.
+pub(crate) const RELAXED_PUBLISH: bool = cfg!(leakless_mutant = "relaxed_publish");
+
+/// The bit the BOTH_CLOSE mutant uses to keep itself memory-safe; never set
+/// in a normal build.
+pub(crate) const FIRST_OUT: u8 = 0b1_0000;

@@ -1,0 +1,87 @@
+//! The sync facade: the one place that chooses between `std` and loom.
+//!
+//! Everything in the crate that loom must see (atomics, the value cell,
+//! thread park/unpark, allocation tracking) is imported from here. Built with
+//! `--cfg loom`, these names are loom's model-checked versions; otherwise they
+//! are `std`'s, or zero-cost wrappers with loom's API. No other module writes
+//! `cfg(loom)`.
+
+pub(crate) use imp::*;
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::alloc::Track;
+    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::hint::spin_loop;
+    pub(crate) use loom::sync::atomic::{AtomicU8, Ordering};
+    pub(crate) use loom::thread::{Thread, current as current_thread, park};
+
+    /// loom has no time, so a timed park is an untimed one: a model never
+    /// times out by the clock, it models a timeout as an explicit event
+    /// (a timer thread, or the requester cancelling at an arbitrary point).
+    pub(crate) fn park_timeout(_timeout: std::time::Duration) {
+        park();
+    }
+
+    /// Spinning before parking only multiplies interleavings in a model
+    /// without changing what can happen, so models park at once.
+    pub(crate) const SPINS_BEFORE_PARK: u32 = 0;
+}
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) use std::hint::spin_loop;
+    pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
+    pub(crate) use std::thread::{Thread, current as current_thread, park, park_timeout};
+
+    /// How often a blocking wait re-checks the state before it parks. A
+    /// completion that lands within about a microsecond is then seen without
+    /// paying for a park/unpark pair (tens of microseconds).
+    pub(crate) const SPINS_BEFORE_PARK: u32 = 256;
+
+    /// `std::cell::UnsafeCell` with loom's closure-based API, so the code that
+    /// touches the cell is the same under loom (which checks every access).
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            Self(std::cell::UnsafeCell::new(value))
+        }
+
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+
+    /// loom's leak tracker, as a no-op: under loom a `Track` still alive when
+    /// a model ends fails the model.
+    #[derive(Debug)]
+    pub(crate) struct Track<T>(T);
+
+    impl<T> Track<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            Self(value)
+        }
+
+        pub(crate) fn get_ref(&self) -> &T {
+            &self.0
+        }
+    }
+}
+
+/// Runs `f` inside a loom model under `--cfg loom`, directly otherwise.
+#[cfg(loom)]
+pub(crate) fn model(f: impl Fn() + Send + Sync + 'static) {
+    loom::model(f)
+}
+
+/// Runs `f` inside a loom model under `--cfg loom`, directly otherwise.
+#[cfg(not(loom))]
+pub(crate) fn model(f: impl Fn() + Send + Sync + 'static) {
+    f()
+}
