@@ -25,7 +25,7 @@ for entry in "${mutants[@]}"; do
   status=$?
   took=$((SECONDS - start))
   if [ "$status" -ne 0 ] && { grep -q "$expect_a" "$log" || { [ -n "${expect_b:-}" ] && grep -q "$expect_b" "$log"; }; }; then
-    failed=$(grep -o -m1 '[0-9]* failed' "$log")
+    failed=$(grep -o -m1 '[0-9]\+ failed' "$log")
     echo "killed   $name ($target: $failed, '$(grep -o -m1 -e "$expect_a" -e "${expect_b:-$expect_a}" "$log")', ${took}s)"
   else
     echo "SURVIVED $name ($target exited $status without '$expect_a'; log follows)"

@@ -9,7 +9,7 @@
 //! one more. That is Aeron issue #1574. leakless removes the whole class of
 //! bug:
 //!
-//! - [`handoff`] hands an asynchronously created resource over through a
+//! - [`handoff()`] hands an asynchronously created resource over through a
 //!   single-use cell: whichever of "creation finished" and "requester gave
 //!   up" comes second closes it, exactly once.
 //! - [`Owned`] closes a resource you hold when it is dropped.

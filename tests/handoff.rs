@@ -31,7 +31,10 @@ fn try_take_before_complete_is_none() {
 fn complete_ok_then_take_hands_over_the_resource() {
     let tally = Tally::new();
     let (creator, mut requester) = pair();
-    assert_eq!(creator.complete(Ok(tally.create())), Ok(Delivery::Delivered));
+    assert_eq!(
+        creator.complete(Ok(tally.create())),
+        Ok(Delivery::Delivered)
+    );
     assert!(requester.is_finished());
     let resource = requester.try_take().unwrap().unwrap();
     assert_eq!(tally.closed(), 0, "taking does not close");
@@ -76,7 +79,10 @@ fn cancel_then_complete_closes_late_on_the_creator_side() {
     let tally = Tally::new();
     let (creator, requester) = pair();
     assert_eq!(requester.cancel(), Ok(Cancelled::WhilePending));
-    assert_eq!(creator.complete(Ok(tally.create())), Ok(Delivery::ClosedLate));
+    assert_eq!(
+        creator.complete(Ok(tally.create())),
+        Ok(Delivery::ClosedLate)
+    );
     assert_eq!((tally.closed(), tally.double_closes()), (1, 0));
 }
 
@@ -84,7 +90,10 @@ fn cancel_then_complete_closes_late_on_the_creator_side() {
 fn complete_then_cancel_closes_late_on_the_requester_side() {
     let tally = Tally::new();
     let (creator, requester) = pair();
-    assert_eq!(creator.complete(Ok(tally.create())), Ok(Delivery::Delivered));
+    assert_eq!(
+        creator.complete(Ok(tally.create())),
+        Ok(Delivery::Delivered)
+    );
     let cancelled = requester.cancel().unwrap();
     assert_eq!(cancelled, Cancelled::ClosedLate);
     assert!(cancelled.closed_resource());
@@ -124,7 +133,10 @@ fn requester_dropped_then_complete_closes_late() {
     let tally = Tally::new();
     let (creator, requester) = pair();
     drop(requester);
-    assert_eq!(creator.complete(Ok(tally.create())), Ok(Delivery::ClosedLate));
+    assert_eq!(
+        creator.complete(Ok(tally.create())),
+        Ok(Delivery::ClosedLate)
+    );
     assert_eq!(tally.closed(), 1);
 }
 
@@ -227,7 +239,10 @@ fn wait_until_a_passed_deadline_leaves_the_request_pending() {
     assert!(requester.wait_until(Instant::now()).is_none());
     assert!(requester.wait_timeout(Duration::from_millis(1)).is_none());
     // Still usable after a timed-out wait: the creator can complete...
-    assert_eq!(creator.complete(Ok(tally.create())), Ok(Delivery::Delivered));
+    assert_eq!(
+        creator.complete(Ok(tally.create())),
+        Ok(Delivery::Delivered)
+    );
     // ...and the next wait takes it at once.
     let taken = requester
         .wait_until(Instant::now() + Duration::from_secs(60))
@@ -267,7 +282,10 @@ fn wait_timeout_of_a_huge_duration_is_an_untimed_wait() {
 fn error_messages_say_what_to_do() {
     let failed: CreateError<std::io::Error> =
         CreateError::Failed(std::io::Error::other("driver timeout"));
-    assert_eq!(failed.to_string(), "resource creation failed: driver timeout");
+    assert_eq!(
+        failed.to_string(),
+        "resource creation failed: driver timeout"
+    );
     assert!(std::error::Error::source(&failed).is_some());
     assert!(
         CreateError::<std::io::Error>::Abandoned

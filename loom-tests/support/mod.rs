@@ -31,7 +31,12 @@ impl Close for Res {
     type Error = ();
     fn close(self) -> Result<(), ()> {
         let before = self.closes.fetch_add(1, SeqCst);
-        assert_eq!(before, 0, "resource closed twice");
+        if before != 0 {
+            // A second close can only come from a duplicated value, whose
+            // Arc must not be released twice while the panic unwinds.
+            std::mem::forget(self);
+            panic!("resource closed twice");
+        }
         Ok(())
     }
 }
@@ -50,7 +55,7 @@ pub fn assert_closed_once(counter: &Arc<AtomicUsize>) {
 pub fn unbounded(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = None;
-    builder.check(f);
+    check(builder, f);
 }
 
 /// Runs a model with the preemption bound from `LOOM_MAX_PREEMPTIONS`, or 3:
@@ -60,5 +65,23 @@ pub fn bounded(f: impl Fn() + Sync + Send + 'static) {
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(3);
     }
-    builder.check(f);
+    check(builder, f);
+}
+
+/// Runs the model and reports how many interleavings it explored (shown
+/// with `--nocapture`; the figures in docs/DESIGN.md come from here).
+fn check(builder: loom::model::Builder, f: impl Fn() + Sync + Send + 'static) {
+    use std::sync::atomic::AtomicUsize as StdCounter;
+    let runs = std::sync::Arc::new(StdCounter::new(0));
+    let counted = runs.clone();
+    let bound = builder.preemption_bound;
+    builder.check(move || {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    let name = std::thread::current().name().unwrap_or("model").to_owned();
+    println!(
+        "{name}: {} interleavings, preemption bound {bound:?}",
+        runs.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }

@@ -95,11 +95,26 @@ struct Gone {
 unsafe fn finish<T, E>(shared: Shared<T, E>, bits: u8) -> Gone {
     // SAFETY: live, per the caller.
     let inner = unsafe { shared.get() };
-    // ORDERING: Release publishes the cell write to the requester's Acquire
-    // load; Acquire makes the requester's waiter write (WAITING) or its last
-    // accesses (GONE) happen-before what we do next.
-    let order = if mutant::RELAXED_PUBLISH { Relaxed } else { AcqRel };
-    let prev = inner.state.fetch_or(bits, order);
+    // A requester that has gone never touches the state again, so seeing
+    // GONE with a plain load settles it without a read-modify-write.
+    // ORDERING: Acquire pairs with the requester's Release RMW of GONE: its
+    // last accesses happen-before our close and free.
+    let now = inner.state.load(Acquire);
+    let prev = if now & GONE != 0 {
+        now
+    } else {
+        // ORDERING: Release publishes the cell write to the requester's
+        // Acquire load; Acquire makes the requester's waiter write (WAITING)
+        // or its last accesses (GONE) happen-before what we do next.
+        let order = if mutant::RELAXED_PUBLISH {
+            Relaxed
+        } else {
+            AcqRel
+        };
+        // Our bits are set once, so adding them is or-ing them; fetch_add
+        // is a single instruction where fetch_or is a compare-exchange loop.
+        inner.state.fetch_add(bits, order)
+    };
     let seen = if mutant::BOTH_CLOSE {
         inner.state.load(Acquire)
     } else {
@@ -112,7 +127,8 @@ unsafe fn finish<T, E>(shared: Shared<T, E>, bits: u8) -> Gone {
         let waiter = inner.waiter.with_mut(|slot| unsafe { (*slot).take() });
         // ORDERING: Release orders our slot access before the requester's
         // free, which follows its Acquire load of the cleared bit.
-        inner.state.fetch_and(!WAITING, Release);
+        // WAITING is set, so subtracting it clears it (one instruction).
+        inner.state.fetch_sub(WAITING, Release);
         // The thread handle is our own copy: the allocation may already be
         // freed by the time we unpark.
         if let Some(thread) = waiter {

@@ -1,6 +1,6 @@
 //! The single-use handoff of an asynchronously created resource.
 //!
-//! [`handoff`] makes a connected pair: the [`Creator`] goes to whoever
+//! [`handoff()`] makes a connected pair: the [`Creator`] goes to whoever
 //! creates the resource (a driver's conductor, a background thread), the
 //! [`Requester`] stays with whoever asked for it and may give up.
 //!
@@ -11,7 +11,7 @@
 //! interleaving in which it is closed twice or never; the loom models in
 //! `loom-tests/` check every one.
 //!
-//! One allocation per handoff, one state word ([`state`]), one value cell;
+//! One allocation per handoff, one state word (four bits, documented in `src/handoff/state.rs`), one value cell;
 //! completing, taking and cancelling are lock-free (a bounded number of
 //! atomic operations, no lock). Only the blocking waits park.
 
@@ -69,7 +69,7 @@ pub(crate) struct Inner<T, E> {
 }
 
 /// A pointer to the shared allocation; freed by whichever half sees the
-/// other's bit in the state word (see [`state`]).
+/// other's bit in the state word (see `state.rs`).
 pub(crate) struct Shared<T, E>(NonNull<Track<Inner<T, E>>>);
 
 impl<T, E> Clone for Shared<T, E> {

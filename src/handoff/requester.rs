@@ -112,15 +112,25 @@ impl<T: Close, E> Requester<T, E> {
         };
         // SAFETY: live until one side sees the other's bit.
         let inner = unsafe { shared.get() };
-        if mutant::AERON_1574 && inner.state.load(Acquire) & DONE == 0 {
+        // ORDERING: Acquire pairs with the creator's Release of DONE: if it
+        // is set, the creator is finished and the cell's outcome visible.
+        let now = inner.state.load(Acquire);
+        if mutant::AERON_1574 && now & DONE == 0 {
             // Give up without telling anyone: the completion will find a
             // requester that looks interested and is not there.
             return Ok(Cancelled::WhilePending);
         }
-        // ORDERING: Release orders all our accesses before the creator's
-        // free; Acquire makes the creator's cell write visible if DONE was
-        // already set and we are the one to close.
-        let prev = inner.state.fetch_or(GONE, AcqRel);
+        let prev = if now & DONE != 0 {
+            // The creator is finished and never touches the state again:
+            // no read-modify-write needed to know we are second.
+            now
+        } else {
+            // ORDERING: Release orders all our accesses before the creator's
+            // free; Acquire makes the creator's cell write visible if DONE
+            // was set meanwhile and we are the one to close. GONE is set
+            // once, so adding it is or-ing it, in one instruction.
+            inner.state.fetch_add(GONE, AcqRel)
+        };
         let seen = if mutant::BOTH_CLOSE {
             inner.state.load(Acquire)
         } else {
@@ -175,11 +185,13 @@ impl<T: Close, E> Requester<T, E> {
             Some(shared) => shared,
             None => return Some(Err(CreateError::Spent)),
         };
-        for _ in 0..SPINS_BEFORE_PARK {
+        let mut spins = SPINS_BEFORE_PARK;
+        while spins > 0 {
             if let Some(outcome) = self.try_take() {
                 return Some(outcome);
             }
             spin_loop();
+            spins -= 1;
         }
         // SAFETY: live: we hold `shared` and have not given up.
         let inner = unsafe { shared.get() };
