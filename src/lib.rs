@@ -41,12 +41,17 @@
 #![warn(unsafe_op_in_unsafe_fn)]
 
 mod close;
+pub mod connect;
+mod driver;
 pub mod handoff;
 mod mutant;
 mod owned;
+pub mod protocol;
+pub mod sim;
 mod sync;
 
 pub use close::Close;
+pub use driver::{Driver, OfferError};
 pub use handoff::{Cancelled, CreateError, Creator, Delivery, Requester, handoff};
 pub use owned::Owned;
 
@@ -59,6 +64,17 @@ pub use owned::Owned;
 #[doc(hidden)]
 pub fn doc_model(f: impl Fn() + Send + Sync + 'static) {
     sync::model(f)
+}
+
+/// Runs `f` in the normal build only: the simulation uses real threads and
+/// time, which loom cannot model, so its examples are skipped under
+/// `--cfg loom` (stress tests and the soak cover it instead). Not part of
+/// the API.
+#[doc(hidden)]
+pub fn doc_std(f: impl FnOnce()) {
+    if !sync::LOOM {
+        f()
+    }
 }
 
 mod assertions {

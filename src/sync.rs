@@ -8,6 +8,9 @@
 
 pub(crate) use imp::*;
 
+/// Whether this build is a loom build.
+pub(crate) const LOOM: bool = cfg!(loom);
+
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::alloc::Track;
@@ -85,4 +88,18 @@ pub(crate) fn model(f: impl Fn() + Send + Sync + 'static) {
 #[cfg(not(loom))]
 pub(crate) fn model(f: impl Fn() + Send + Sync + 'static) {
     f()
+}
+
+/// Real OS threads, locks and time, for the simulation: it runs a conductor
+/// thread and sleeps, which loom cannot model, so it is never run inside a
+/// model (stress tests and the soak cover it) and keeps `std`'s primitives
+/// under loom too.
+pub(crate) mod os {
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use std::thread;
+
+    pub(crate) mod atomic_order {
+        pub(crate) use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+    }
 }

@@ -64,6 +64,11 @@ impl<T: Close, E> Requester<T, E> {
         }
     }
 
+    /// Whether the outcome was already taken: the requester holds nothing.
+    pub fn is_spent(&self) -> bool {
+        self.shared.is_none()
+    }
+
     /// Blocks until creation finishes and takes the outcome.
     ///
     /// Spins briefly, then parks the thread until the creator completes or

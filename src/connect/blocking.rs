@@ -1,0 +1,102 @@
+//! The blocking convenience: poll an attempt to the end with an idle
+//! strategy.
+
+use std::time::Duration;
+
+use super::cleanup::{Cleanup, Leakless};
+use super::config::ConnectConfig;
+use super::error::{ConnectError, Failed};
+use super::{AsyncConnect, Client, Pending, Progress, Subscribed};
+use crate::Driver;
+use crate::sync::os::thread;
+
+/// What to do between polls that found nothing to do.
+pub trait Idle {
+    /// Called after each poll; `progressed` says whether it changed state.
+    fn idle(&mut self, progressed: bool);
+}
+
+/// Spin, then yield, then sleep with doubling pauses up to a maximum;
+/// reset whenever a poll makes progress.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    spins: u32,
+    yields: u32,
+    max_sleep: Duration,
+    round: u32,
+}
+
+impl Default for Backoff {
+    /// 10 spins, 5 yields, then sleeps from 1 µs up to 1 ms.
+    fn default() -> Self {
+        Self {
+            spins: 10,
+            yields: 5,
+            max_sleep: Duration::from_millis(1),
+            round: 0,
+        }
+    }
+}
+
+impl Idle for Backoff {
+    fn idle(&mut self, progressed: bool) {
+        if progressed {
+            self.round = 0;
+            return;
+        }
+        self.round = self.round.saturating_add(1);
+        if self.round <= self.spins {
+            std::hint::spin_loop();
+        } else if self.round <= self.spins + self.yields {
+            thread::yield_now();
+        } else {
+            let doublings = (self.round - self.spins - self.yields).min(20);
+            let pause = Duration::from_micros(1u64 << doublings).min(self.max_sleep);
+            thread::sleep(pause);
+        }
+    }
+}
+
+/// Connects with the leakless policy, polling with [`Backoff`].
+///
+/// Returns the connected client, or the error after everything the attempt
+/// held or had pending was released.
+pub fn connect<D: Driver>(driver: D, config: ConnectConfig) -> Result<Client<D>, ConnectError> {
+    connect_with::<D, Leakless>(driver, config, &mut Backoff::default()).map_err(|f| f.error)
+}
+
+/// Connects with policy `C` and idle strategy `idle`; a failure carries the
+/// report of what was released.
+pub fn connect_with<D: Driver, C: Cleanup>(
+    driver: D,
+    config: ConnectConfig,
+    idle: &mut impl Idle,
+) -> Result<Client<D, C>, Failed> {
+    let attempt = AsyncConnect::<Pending, D, C>::start(driver, config).map_err(|error| Failed {
+        error,
+        released: Default::default(),
+    })?;
+    let subscribed = drive(attempt, AsyncConnect::<Pending, D, C>::poll, idle)?;
+    drive(subscribed, AsyncConnect::<Subscribed, D, C>::poll, idle)
+}
+
+/// Polls one state until it moves on or fails.
+fn drive<Here, Next>(
+    mut here: Here,
+    poll: fn(Here) -> Progress<Here, Next>,
+    idle: &mut impl Idle,
+) -> Result<Next, Failed> {
+    loop {
+        match poll(here) {
+            Progress::Pending(same) => {
+                here = same;
+                idle.idle(false);
+            }
+            Progress::Ready(next) => {
+                idle.idle(true);
+                return Ok(next);
+            }
+            Progress::Failed(failed) => return Err(failed),
+        }
+    }
+}

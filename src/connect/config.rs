@@ -1,0 +1,128 @@
+//! What a connect needs to know, checked before anything is created.
+
+use std::time::Duration;
+
+/// Configuration of a cluster connect.
+///
+/// ```
+/// use std::time::Duration;
+/// use leakless::connect::ConnectConfig;
+///
+/// let config = ConnectConfig::new("sim:egress", 102)
+///     .member(0, "sim:member-0")
+///     .member(1, "sim:member-1")
+///     .timeout(Duration::from_secs(5));
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectConfig {
+    /// Channel of the egress subscription: where the cluster's replies come.
+    pub egress_channel: String,
+    /// Stream id of the egress subscription.
+    pub egress_stream_id: i32,
+    /// Stream id of the ingress publications.
+    pub ingress_stream_id: i32,
+    /// The cluster members' ingress endpoints, `(member id, channel)`. One
+    /// publication is created per member; the first connected wins.
+    pub members: Vec<(i32, String)>,
+    /// The overall deadline, from the start of the attempt (Aeron's message
+    /// timeout; default 5 s).
+    pub timeout: Duration,
+    /// Credentials sent with the connect request and on a challenge.
+    pub credentials: Vec<u8>,
+}
+
+impl ConnectConfig {
+    /// A configuration with the egress subscription's channel and stream,
+    /// ingress stream 101, a 5 s timeout, no members yet and no credentials.
+    pub fn new(egress_channel: impl Into<String>, egress_stream_id: i32) -> Self {
+        Self {
+            egress_channel: egress_channel.into(),
+            egress_stream_id,
+            ingress_stream_id: 101,
+            members: Vec::new(),
+            timeout: Duration::from_secs(5),
+            credentials: Vec::new(),
+        }
+    }
+
+    /// Adds a member's ingress endpoint.
+    pub fn member(mut self, id: i32, channel: impl Into<String>) -> Self {
+        self.members.push((id, channel.into()));
+        self
+    }
+
+    /// Sets the ingress stream id.
+    pub fn ingress_stream_id(mut self, stream_id: i32) -> Self {
+        self.ingress_stream_id = stream_id;
+        self
+    }
+
+    /// Sets the overall deadline, counted from the start of an attempt.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the credentials.
+    pub fn credentials(mut self, credentials: impl Into<Vec<u8>>) -> Self {
+        self.credentials = credentials.into();
+        self
+    }
+
+    /// Checks the configuration; a connect does this before creating
+    /// anything.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.egress_channel.trim().is_empty() {
+            return Err(ConfigError::EmptyChannel { what: "egress" });
+        }
+        if self.egress_stream_id == 0 {
+            return Err(ConfigError::ZeroStreamId { what: "egress" });
+        }
+        if self.ingress_stream_id == 0 {
+            return Err(ConfigError::ZeroStreamId { what: "ingress" });
+        }
+        if self.members.is_empty() {
+            return Err(ConfigError::NoMembers);
+        }
+        if self
+            .members
+            .iter()
+            .any(|(_, channel)| channel.trim().is_empty())
+        {
+            return Err(ConfigError::EmptyChannel {
+                what: "member ingress",
+            });
+        }
+        if self.timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        Ok(())
+    }
+}
+
+/// A configuration that cannot work; nothing was created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// No ingress endpoint to connect to.
+    #[error("no cluster members configured: add at least one ingress endpoint")]
+    NoMembers,
+    /// A stream id of 0, which Aeron reserves.
+    #[error("the {what} stream id is 0; use a non-zero stream id")]
+    ZeroStreamId {
+        /// Which stream.
+        what: &'static str,
+    },
+    /// A channel that is empty.
+    #[error("the {what} channel is empty; give a channel such as aeron:udp?endpoint=host:port")]
+    EmptyChannel {
+        /// Which channel.
+        what: &'static str,
+    },
+    /// A timeout of zero: the attempt would expire before it starts.
+    #[error("the connect timeout is zero; give a positive timeout (Aeron's default is 5 s)")]
+    ZeroTimeout,
+    /// An absolute deadline that has already passed.
+    #[error("the connect deadline has already passed; give a deadline in the future")]
+    DeadlineExpired,
+}

@@ -1,0 +1,137 @@
+//! How a connect fails, and what it released when it did.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::Released;
+use super::config::ConfigError;
+
+/// The connect's states, as errors and reports name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateName {
+    /// The egress subscription is being created.
+    Pending,
+    /// The subscription is held; ingress, request and response are in progress.
+    Subscribed,
+    /// The session is open.
+    Connected,
+}
+
+impl fmt::Display for StateName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StateName::Pending => "Pending",
+            StateName::Subscribed => "Subscribed",
+            StateName::Connected => "Connected",
+        })
+    }
+}
+
+/// Which resource a creation error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// The egress subscription.
+    EgressSubscription,
+    /// An ingress publication.
+    IngressPublication,
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResourceKind::EgressSubscription => "egress subscription",
+            ResourceKind::IngressPublication => "ingress publication",
+        })
+    }
+}
+
+/// Why a connect failed. Whatever the error, everything the attempt held or
+/// had pending was released before it was returned.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The deadline passed.
+    #[error(
+        "connect timed out in state {state} after {timeout:?}; everything held or pending was released, start a new attempt to retry"
+    )]
+    TimedOut {
+        /// The state the attempt was in.
+        state: StateName,
+        /// The configured timeout.
+        timeout: Duration,
+    },
+    /// The driver failed to create a resource.
+    #[error("could not create the {what}: {source}")]
+    CreationFailed {
+        /// Which resource.
+        what: ResourceKind,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The driver dropped a creation without finishing it.
+    #[error("the driver abandoned creating the {what}; check the driver, then retry")]
+    CreationAbandoned {
+        /// Which resource.
+        what: ResourceKind,
+    },
+    /// The cluster rejected the credentials.
+    #[error("the cluster rejected the credentials: {detail}")]
+    AuthenticationRejected {
+        /// The cluster's detail.
+        detail: String,
+    },
+    /// The cluster answered ERROR.
+    #[error("the cluster refused the session: {detail}")]
+    Refused {
+        /// The cluster's detail.
+        detail: String,
+    },
+    /// The cluster closed the session while it was being opened.
+    #[error("the cluster closed the session while connecting: {detail}")]
+    SessionClosed {
+        /// The cluster's detail.
+        detail: String,
+    },
+    /// A REDIRECT that names no endpoint for the leader.
+    #[error("the cluster redirected to leader {leader} but named no endpoint for it: {detail:?}")]
+    BadRedirect {
+        /// The leader's member id.
+        leader: i32,
+        /// The redirect's endpoint list.
+        detail: String,
+    },
+    /// The configuration cannot work; nothing was created.
+    #[error("invalid connect configuration: {0}")]
+    Config(#[from] ConfigError),
+}
+
+impl ConnectError {
+    /// Whether a new attempt may succeed (timeouts, creation failures, a
+    /// lost or refused reply), as opposed to a rejection or a bad
+    /// configuration.
+    pub fn is_transient(&self) -> bool {
+        !matches!(
+            self,
+            ConnectError::AuthenticationRejected { .. } | ConnectError::Config(_)
+        )
+    }
+}
+
+/// A failed attempt: the error, and what was released on the way out.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct Failed {
+    /// Why it failed.
+    #[source]
+    pub error: ConnectError,
+    /// What the attempt released as it failed.
+    pub released: Released,
+}
+
+/// Closing released everything, but some closes returned errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("released everything, but {} close(s) failed: {}", .released.close_errors.len(), .released.close_errors.join("; "))]
+pub struct ReleaseError {
+    /// What was released, the failed closes included.
+    pub released: Released,
+}

@@ -1,0 +1,273 @@
+//! SBE-layout encoding and decoding of the session protocol messages.
+
+use super::messages::*;
+use super::{SCHEMA_ID, SCHEMA_VERSION};
+
+const HEADER_LEN: usize = 8;
+
+/// Why bytes could not be decoded into a [`Message`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The buffer ends before the message does.
+    #[error("message truncated: needed {needed} bytes, got {got}")]
+    Truncated {
+        /// Bytes the message needs.
+        needed: usize,
+        /// Bytes there were.
+        got: usize,
+    },
+    /// Not a cluster codecs message.
+    #[error("schema id {0} is not the cluster codecs schema (111); is this the right stream?")]
+    WrongSchema(u16),
+    /// A cluster message this client does not handle.
+    #[error("template id {0} is not a session protocol message")]
+    UnknownTemplate(u16),
+    /// An event code outside the schema.
+    #[error("unknown session event code {0}")]
+    UnknownEventCode(i32),
+    /// A text field that is not UTF-8.
+    #[error("a text field is not valid UTF-8")]
+    InvalidText,
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn new(template_id: u16, block_length: u16) -> Self {
+        let mut w = Writer(Vec::with_capacity(64));
+        w.u16(block_length);
+        w.u16(template_id);
+        w.u16(SCHEMA_ID);
+        w.u16(SCHEMA_VERSION);
+        w
+    }
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn i32(&mut self, v: i32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn i64(&mut self, v: i64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn var(&mut self, data: &[u8]) {
+        // The schema caps var data at 2^30 bytes; nothing we send is near it.
+        let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        self.0.extend_from_slice(&len.to_le_bytes());
+        self.0.extend_from_slice(data);
+    }
+}
+
+/// Encodes a message with the current schema's layout.
+///
+/// ```
+/// use leakless::protocol::{Message, SessionCloseRequest, decode, encode};
+/// let close = Message::Close(SessionCloseRequest { leadership_term_id: 3, cluster_session_id: 42 });
+/// let bytes = encode(&close);
+/// assert_eq!(bytes.len(), 8 + 16);
+/// assert_eq!(decode(&bytes), Ok(close));
+/// ```
+pub fn encode(message: &Message) -> Vec<u8> {
+    match message {
+        Message::Session(header, payload) => {
+            let mut w = Writer::new(1, 24);
+            w.i64(header.leadership_term_id);
+            w.i64(header.cluster_session_id);
+            w.i64(header.timestamp);
+            w.0.extend_from_slice(payload);
+            w.0
+        }
+        Message::Event(e) => {
+            let mut w = Writer::new(2, 44);
+            w.i64(e.cluster_session_id);
+            w.i64(e.correlation_id);
+            w.i64(e.leadership_term_id);
+            w.i32(e.leader_member_id);
+            w.i32(e.code.to_i32());
+            w.i32(e.version);
+            w.i64(e.leader_heartbeat_timeout_ns);
+            w.var(e.detail.as_bytes());
+            w.0
+        }
+        Message::Connect(c) => {
+            let mut w = Writer::new(3, 16);
+            w.i64(c.correlation_id);
+            w.i32(c.response_stream_id);
+            w.i32(c.version);
+            w.var(c.response_channel.as_bytes());
+            w.var(&c.encoded_credentials);
+            w.var(c.client_info.as_bytes());
+            w.0
+        }
+        Message::Close(c) => {
+            let mut w = Writer::new(4, 16);
+            w.i64(c.leadership_term_id);
+            w.i64(c.cluster_session_id);
+            w.0
+        }
+        Message::NewLeader(n) => {
+            let mut w = Writer::new(6, 20);
+            w.i64(n.leadership_term_id);
+            w.i64(n.cluster_session_id);
+            w.i32(n.leader_member_id);
+            w.var(n.ingress_endpoints.as_bytes());
+            w.0
+        }
+        Message::Challenge(c) => {
+            let mut w = Writer::new(7, 16);
+            w.i64(c.correlation_id);
+            w.i64(c.cluster_session_id);
+            w.var(&c.encoded_challenge);
+            w.0
+        }
+        Message::ChallengeResponse(c) => {
+            let mut w = Writer::new(8, 16);
+            w.i64(c.correlation_id);
+            w.i64(c.cluster_session_id);
+            w.var(&c.encoded_credentials);
+            w.0
+        }
+    }
+}
+
+/// Reads a message's fixed block by offset (fields past the sender's block
+/// length read as the schema's null value, 0) and then its var data.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    block: &'a [u8],
+    /// Where the next var-data field starts.
+    var_at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn le<const N: usize>(&self, offset: usize) -> [u8; N] {
+        let mut out = [0u8; N];
+        if let Some(field) = self.block.get(offset..offset + N) {
+            out.copy_from_slice(field);
+        }
+        out
+    }
+    fn i32(&self, offset: usize) -> i32 {
+        i32::from_le_bytes(self.le(offset))
+    }
+    fn i64(&self, offset: usize) -> i64 {
+        i64::from_le_bytes(self.le(offset))
+    }
+    fn var(&mut self) -> Result<&'a [u8], DecodeError> {
+        let got = self.bytes.len();
+        let len_end = self.var_at + 4;
+        let len = self
+            .bytes
+            .get(self.var_at..len_end)
+            .ok_or(DecodeError::Truncated {
+                needed: len_end,
+                got,
+            })?;
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let end = len_end.saturating_add(len);
+        let data = self
+            .bytes
+            .get(len_end..end)
+            .ok_or(DecodeError::Truncated { needed: end, got })?;
+        self.var_at = end;
+        Ok(data)
+    }
+    /// A var-data field added in a later schema version: absent if the
+    /// message ends before it.
+    fn var_optional(&mut self) -> Result<&'a [u8], DecodeError> {
+        if self.var_at >= self.bytes.len() {
+            return Ok(&[]);
+        }
+        self.var()
+    }
+    fn text(&mut self) -> Result<String, DecodeError> {
+        text(self.var()?)
+    }
+}
+
+fn text(bytes: &[u8]) -> Result<String, DecodeError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::InvalidText)
+}
+
+/// Decodes a message, using the block length the sender wrote.
+///
+/// Never panics on bad input: truncated, foreign or unknown messages are a
+/// [`DecodeError`].
+pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+    let got = bytes.len();
+    if got < HEADER_LEN {
+        return Err(DecodeError::Truncated {
+            needed: HEADER_LEN,
+            got,
+        });
+    }
+    let word = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let (block_length, template_id, schema_id) = (word(0) as usize, word(2), word(4));
+    if schema_id != SCHEMA_ID {
+        return Err(DecodeError::WrongSchema(schema_id));
+    }
+    let block_end = HEADER_LEN + block_length;
+    let block = bytes
+        .get(HEADER_LEN..block_end)
+        .ok_or(DecodeError::Truncated {
+            needed: block_end,
+            got,
+        })?;
+    let mut r = Reader {
+        bytes,
+        block,
+        var_at: block_end,
+    };
+    Ok(match template_id {
+        1 => Message::Session(
+            SessionMessageHeader {
+                leadership_term_id: r.i64(0),
+                cluster_session_id: r.i64(8),
+                timestamp: r.i64(16),
+            },
+            bytes[block_end..].to_vec(),
+        ),
+        2 => {
+            let code = r.i32(28);
+            Message::Event(SessionEvent {
+                cluster_session_id: r.i64(0),
+                correlation_id: r.i64(8),
+                leadership_term_id: r.i64(16),
+                leader_member_id: r.i32(24),
+                code: EventCode::from_i32(code).ok_or(DecodeError::UnknownEventCode(code))?,
+                version: r.i32(32),
+                leader_heartbeat_timeout_ns: r.i64(36),
+                detail: r.text()?,
+            })
+        }
+        3 => Message::Connect(SessionConnectRequest {
+            correlation_id: r.i64(0),
+            response_stream_id: r.i32(8),
+            version: r.i32(12),
+            response_channel: r.text()?,
+            encoded_credentials: r.var()?.to_vec(),
+            client_info: text(r.var_optional()?)?,
+        }),
+        4 => Message::Close(SessionCloseRequest {
+            leadership_term_id: r.i64(0),
+            cluster_session_id: r.i64(8),
+        }),
+        6 => Message::NewLeader(NewLeaderEvent {
+            leadership_term_id: r.i64(0),
+            cluster_session_id: r.i64(8),
+            leader_member_id: r.i32(16),
+            ingress_endpoints: r.text()?,
+        }),
+        7 => Message::Challenge(Challenge {
+            correlation_id: r.i64(0),
+            cluster_session_id: r.i64(8),
+            encoded_challenge: r.var()?.to_vec(),
+        }),
+        8 => Message::ChallengeResponse(ChallengeResponse {
+            correlation_id: r.i64(0),
+            cluster_session_id: r.i64(8),
+            encoded_credentials: r.var()?.to_vec(),
+        }),
+        other => return Err(DecodeError::UnknownTemplate(other)),
+    })
+}

@@ -1,0 +1,217 @@
+//! The embedded simulation: a media driver and a cluster in this process,
+//! with fault injection. The default transport: nothing to install.
+//!
+//! - The **driver** runs its own conductor thread and creates
+//!   subscriptions and publications in the order they were asked for, each
+//!   after a creation latency, failing or panicking as the
+//!   [`FaultProfile`] says. It can be paused to hold creations in flight.
+//! - The **cluster** has N members and a leader: it answers a connect
+//!   request with OK, REDIRECT from a follower, a challenge when
+//!   credentials are configured, AUTHENTICATION_REJECTED for bad ones,
+//!   ERROR when told to refuse, or silence (a lost reply); it echoes
+//!   application messages and can change leader (NewLeaderEvent).
+//! - The **ledger** counts live, created and closed resources, the peak,
+//!   and double closes.
+//!
+//! ```
+//! # leakless::doc_std(|| {
+//! use leakless::connect::connect;
+//! use leakless::sim::{Sim, SimConfig};
+//!
+//! let sim = Sim::start(SimConfig::default());
+//! let mut client = connect(sim.driver(), sim.connect_config()).unwrap();
+//! client.offer(b"hello").unwrap();
+//! let mut echoed = Vec::new();
+//! while echoed.is_empty() {
+//!     client.poll_egress(|payload| echoed.extend_from_slice(payload));
+//! }
+//! assert_eq!(echoed, b"hello");
+//! client.close().unwrap();
+//! assert_eq!(sim.ledger().live(), 0);
+//! # });
+//! ```
+
+mod cluster;
+mod driver;
+mod faults;
+mod ledger;
+
+use std::time::Duration;
+
+pub use driver::{SimDriver, SimPublication, SimSubscription};
+pub use faults::FaultProfile;
+pub use ledger::{Ledger, LedgerSnapshot};
+
+use crate::connect::ConnectConfig;
+use crate::sync::os::{Arc, thread};
+
+/// How the simulated cluster and driver behave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Cluster members (at least 1).
+    pub members: usize,
+    /// The initial leader.
+    pub leader: usize,
+    /// Injected faults and latency.
+    pub faults: FaultProfile,
+    /// If set, the cluster authenticates: a connect request with wrong
+    /// credentials is rejected; otherwise the client is challenged, and its
+    /// answer must carry these credentials.
+    pub credentials: Option<Vec<u8>>,
+    /// If set, the leader answers every connect request with ERROR and this
+    /// detail.
+    pub refuse_with: Option<String>,
+}
+
+impl Default for SimConfig {
+    /// Three members, member 0 leads, no faults, no authentication.
+    fn default() -> Self {
+        Self {
+            members: 3,
+            leader: 0,
+            faults: FaultProfile::default(),
+            credentials: None,
+            refuse_with: None,
+        }
+    }
+}
+
+/// What the simulated driver can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// An injected creation failure.
+    #[error("simulated creation failure on {channel}")]
+    CreationFailed {
+        /// The channel of the failed creation.
+        channel: String,
+    },
+    /// The simulation was stopped.
+    #[error("the simulated driver has stopped")]
+    Stopped,
+}
+
+/// The channel of member `id`'s ingress in the simulation.
+pub fn member_channel(id: usize) -> String {
+    format!("sim:member-{id}")
+}
+
+/// The member a simulation channel points to.
+fn member_index(channel: &str) -> Option<usize> {
+    channel.strip_prefix("sim:member-")?.parse().ok()
+}
+
+/// A running simulation: the driver's conductor thread and the cluster.
+/// Dropping it stops the conductor; creations not yet processed are
+/// abandoned (their requesters learn so).
+pub struct Sim {
+    driver: SimDriver,
+    conductor: Option<thread::JoinHandle<()>>,
+}
+
+impl Sim {
+    /// Starts the conductor thread.
+    pub fn start(config: SimConfig) -> Self {
+        let shared = Arc::new(driver::Shared::new(&config));
+        let conductor = {
+            let shared = shared.clone();
+            thread::Builder::new()
+                .name(String::from("sim-conductor"))
+                .spawn(move || shared.run_conductor())
+                .ok()
+        };
+        let driver = SimDriver { shared };
+        if conductor.is_none() {
+            // No thread: nothing will ever be created; fail creations fast.
+            driver.shared.shutdown();
+        }
+        Sim { driver, conductor }
+    }
+
+    /// A handle to the driver, for connects.
+    pub fn driver(&self) -> SimDriver {
+        self.driver.clone()
+    }
+
+    /// A connect configuration for this cluster: egress `sim:egress` stream
+    /// 102, one ingress endpoint per member, a 1 s timeout.
+    pub fn connect_config(&self) -> ConnectConfig {
+        let members = self.lock_cluster().members();
+        (0..members).fold(
+            ConnectConfig::new("sim:egress", 102).timeout(Duration::from_secs(1)),
+            |config, id| config.member(id as i32, member_channel(id)),
+        )
+    }
+
+    /// The ledger's counts now.
+    pub fn ledger(&self) -> LedgerSnapshot {
+        self.driver.shared.ledger.snapshot()
+    }
+
+    /// Holds every creation in flight until [`resume`](Self::resume).
+    pub fn pause(&self) {
+        self.driver.shared.pause(true);
+    }
+
+    /// Lets held creations proceed.
+    pub fn resume(&self) {
+        self.driver.shared.pause(false);
+    }
+
+    /// Blocks until every creation asked for so far has been processed
+    /// (returns at once while paused).
+    pub fn settle(&self) {
+        self.driver.shared.settle();
+    }
+
+    /// Creations asked for and not yet processed.
+    pub fn in_flight(&self) -> usize {
+        self.driver.shared.queued()
+    }
+
+    /// Elects `member` leader: a new term, and a NewLeaderEvent to every
+    /// open session.
+    pub fn elect(&self, member: usize) {
+        let outgoing = self.lock_cluster().elect(member);
+        self.driver.shared.deliver(outgoing);
+    }
+
+    /// The current leader.
+    pub fn leader(&self) -> usize {
+        self.lock_cluster().leader
+    }
+
+    /// Sessions open in the cluster.
+    pub fn open_sessions(&self) -> usize {
+        self.lock_cluster().sessions.len()
+    }
+
+    /// Sessions the clients closed (SessionCloseRequest).
+    pub fn closed_sessions(&self) -> u64 {
+        self.lock_cluster().sessions_closed
+    }
+
+    fn lock_cluster(&self) -> std::sync::MutexGuard<'_, cluster::Cluster> {
+        self.driver
+            .shared
+            .cluster
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.driver.shared.shutdown();
+        if let Some(conductor) = self.conductor.take() {
+            let _ = conductor.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("ledger", &self.ledger())
+            .finish()
+    }
+}
