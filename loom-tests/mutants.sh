@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shows that the loom models catch real bugs: rebuilds the crate with each
-# deliberate bug (src/mutant.rs) and expects the models to FAIL for the
+# deliberate bug (src/mutant.rs; for naive_connect, the connect models run
+# with the naive cleanup policy) and expects the models to FAIL for the
 # reason that bug causes. Exits 0 only when every mutant is killed.
 #
 # Usage: loom-tests/mutants.sh            (from the repository root)
@@ -12,6 +13,7 @@ mutants=(
   "aeron_1574|loom_handoff|Allocation leaked|resource closed 0 times"
   "both_close|loom_handoff|resource closed twice"
   "relaxed_publish|loom_handoff|Causality violation"
+  "naive_connect|loom_connect|resources created|Allocation leaked"
 )
 
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"

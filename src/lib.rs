@@ -96,6 +96,19 @@ mod assertions {
     assert_not_impl_any!(Creator<Res, String>: Clone, Copy);
     assert_not_impl_any!(Requester<Res, String>: Clone, Copy);
     assert_not_impl_any!(Owned<Res>: Clone, Copy);
+    use connect::{AsyncConnect, Connected, Pending, Subscribed};
+    use sim::SimDriver;
+    assert_impl_all!(AsyncConnect<Pending, SimDriver>: Send);
+    assert_impl_all!(AsyncConnect<Subscribed, SimDriver>: Send);
+    assert_impl_all!(AsyncConnect<Connected, SimDriver>: Send);
+    assert_not_impl_any!(AsyncConnect<Pending, SimDriver>: Clone, Copy);
+    assert_not_impl_any!(AsyncConnect<Subscribed, SimDriver>: Clone, Copy);
+    assert_not_impl_any!(AsyncConnect<Connected, SimDriver>: Clone, Copy);
+    // The states are markers: they cost nothing.
+    assert_eq_size!(Pending, ());
+    assert_eq_size!(Subscribed, ());
+    assert_eq_size!(Connected, ());
+
     // One pointer each: no refcount, no extra fields.
     assert_eq_size!(Creator<Res, String>, usize);
     assert_eq_size!(Requester<Res, String>, usize);

@@ -1,7 +1,9 @@
 //! Deliberate bugs, compiled in only with `--cfg leakless_mutant="…"`, so
 //! `loom-tests/mutants.sh` can show that the loom models catch them.
 //!
-//! Each is a `const bool` the optimiser removes from a normal build.
+//! Each is a `const bool` the optimiser removes from a normal build. (A
+//! fourth mutant, `naive_connect`, needs no code here: the connect models
+//! switch to the naive cleanup policy, `connect::Naive`.)
 
 /// The Aeron #1574 bug: the requester gives up without marking the state,
 /// so a creation that finishes later is never closed.

@@ -2,6 +2,8 @@
 //! at most once, and model runners with explicit bounds.
 #![allow(dead_code)] // each model file uses a different subset
 
+pub mod driver;
+
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 

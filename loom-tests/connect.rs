@@ -1,0 +1,212 @@
+//! loom models of the typestate connect over a minimal loom-friendly driver
+//! (`support/driver.rs`): every interleaving of a creation finishing with
+//! the attempt timing out, closing or dropping, in each state. Each model
+//! asserts that every created resource is closed exactly once.
+//!
+//! Built with `--cfg leakless_mutant="naive_connect"`, the same models run
+//! the naive (pre-fix Aeron) cleanup and must fail: `loom-tests/mutants.sh`.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test loom_connect`
+#![cfg(loom)]
+
+mod support;
+
+use loom::thread;
+
+use leakless::connect::{
+    AsyncConnect, ConnectConfig, ConnectError, Pending, Progress, StateName, Subscribed,
+};
+use support::driver::ModelDriver;
+use support::{bounded, unbounded};
+
+/// The cleanup policy under test: leakless, or the naive baseline when the
+/// models are run as a mutant.
+#[cfg(not(leakless_mutant = "naive_connect"))]
+type Policy = leakless::connect::Leakless;
+#[cfg(leakless_mutant = "naive_connect")]
+type Policy = leakless::connect::Naive;
+
+type Attempt<S> = AsyncConnect<S, ModelDriver, Policy>;
+
+fn config(members: i32) -> ConnectConfig {
+    (0..members).fold(ConnectConfig::new("model:egress", 102), |config, id| {
+        config.member(id, format!("model:member-{id}"))
+    })
+}
+
+fn start(driver: &ModelDriver, members: i32) -> Attempt<Pending> {
+    Attempt::<Pending>::start(driver.clone(), config(members)).unwrap()
+}
+
+/// Starts an attempt and takes it to Subscribed, with one publication
+/// creation per member stashed in the driver.
+fn subscribed(driver: &ModelDriver, members: i32) -> Attempt<Subscribed> {
+    let attempt = start(driver, members);
+    assert!(driver.complete_subscription());
+    match attempt.poll() {
+        Progress::Ready(subscribed) => subscribed,
+        other => panic!("expected Subscribed, got {other:?}"),
+    }
+}
+
+fn assert_timed_out<H, N>(progress: Progress<H, N>, in_state: StateName) {
+    match progress {
+        Progress::Failed(failed) => match failed.error {
+            ConnectError::TimedOut { state, .. } => assert_eq!(state, in_state),
+            other => panic!("expected a timeout, got {other}"),
+        },
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum GiveUp {
+    Close,
+    Drop,
+}
+
+fn give_up<S: leakless::connect::Stage>(attempt: Attempt<S>, how: GiveUp) {
+    match how {
+        GiveUp::Close => {
+            attempt.close().unwrap();
+        }
+        GiveUp::Drop => drop(attempt),
+    }
+}
+
+#[test]
+fn timeout_in_pending_vs_subscription_ready() {
+    unbounded(|| {
+        let driver = ModelDriver::new();
+        let attempt = start(&driver, 1);
+        let conductor = {
+            let driver = driver.clone();
+            thread::spawn(move || driver.complete_subscription())
+        };
+        driver.expire();
+        assert_timed_out(attempt.poll(), StateName::Pending);
+        conductor.join().unwrap();
+        driver.assert_all_closed_once();
+    });
+}
+
+#[test]
+fn timeout_in_subscribed_vs_publication_ready() {
+    unbounded(|| {
+        let driver = ModelDriver::new();
+        let attempt = subscribed(&driver, 1);
+        let conductor = {
+            let driver = driver.clone();
+            thread::spawn(move || driver.complete_publication())
+        };
+        driver.expire();
+        assert_timed_out(attempt.poll(), StateName::Subscribed);
+        conductor.join().unwrap();
+        driver.assert_all_closed_once();
+    });
+}
+
+fn pending_give_up_vs_subscription_ready(how: GiveUp) {
+    unbounded(move || {
+        let driver = ModelDriver::new();
+        let attempt = start(&driver, 1);
+        let conductor = {
+            let driver = driver.clone();
+            thread::spawn(move || driver.complete_subscription())
+        };
+        give_up(attempt, how);
+        conductor.join().unwrap();
+        driver.assert_all_closed_once();
+    });
+}
+
+#[test]
+fn close_in_pending_vs_subscription_ready() {
+    pending_give_up_vs_subscription_ready(GiveUp::Close);
+}
+
+#[test]
+fn drop_in_pending_vs_subscription_ready() {
+    pending_give_up_vs_subscription_ready(GiveUp::Drop);
+}
+
+fn subscribed_give_up_vs_publication_ready(how: GiveUp) {
+    unbounded(move || {
+        let driver = ModelDriver::new();
+        let attempt = subscribed(&driver, 1);
+        let conductor = {
+            let driver = driver.clone();
+            thread::spawn(move || driver.complete_publication())
+        };
+        give_up(attempt, how);
+        conductor.join().unwrap();
+        driver.assert_all_closed_once();
+    });
+}
+
+#[test]
+fn close_in_subscribed_vs_publication_ready() {
+    subscribed_give_up_vs_publication_ready(GiveUp::Close);
+}
+
+#[test]
+fn drop_in_subscribed_vs_publication_ready() {
+    subscribed_give_up_vs_publication_ready(GiveUp::Drop);
+}
+
+/// Two members' publications complete on two threads while the attempt
+/// polls: the first connected wins, the other is closed (or cancelled and
+/// closed by its creator), and closing the client closes the rest.
+#[test]
+fn two_members_complete_first_wins() {
+    bounded(|| {
+        let driver = ModelDriver::new();
+        let mut attempt = subscribed(&driver, 2);
+        let members: Vec<_> = (0..2)
+            .map(|_| {
+                let driver = driver.clone();
+                thread::spawn(move || driver.complete_publication())
+            })
+            .collect();
+        let client = loop {
+            match attempt.poll() {
+                Progress::Pending(same) => attempt = same,
+                Progress::Ready(client) => break client,
+                Progress::Failed(failed) => panic!("unexpected failure: {failed}"),
+            }
+            thread::yield_now();
+        };
+        for member in members {
+            member.join().unwrap();
+        }
+        assert_eq!(
+            driver.live(),
+            2,
+            "connected with the subscription and the winning publication only"
+        );
+        client.close().unwrap();
+        driver.assert_all_closed_once();
+    });
+}
+
+/// A connected client, closed or dropped: its session's resources are
+/// closed exactly once.
+#[test]
+fn close_and_drop_in_connected() {
+    for how in [GiveUp::Close, GiveUp::Drop] {
+        unbounded(move || {
+            let driver = ModelDriver::new();
+            let mut attempt = subscribed(&driver, 1);
+            assert!(driver.complete_publication());
+            let client = loop {
+                match attempt.poll() {
+                    Progress::Pending(same) => attempt = same,
+                    Progress::Ready(client) => break client,
+                    Progress::Failed(failed) => panic!("unexpected failure: {failed}"),
+                }
+            };
+            give_up(client, how);
+            driver.assert_all_closed_once();
+        });
+    }
+}

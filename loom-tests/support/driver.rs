@@ -1,0 +1,177 @@
+//! A minimal loom-friendly driver: creations are stashed until a model
+//! thread completes them, the clock jumps past every deadline when the model
+//! says so, and the cluster answers OK to any connect request.
+
+use std::time::{Duration, Instant};
+
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::{Arc, Mutex};
+
+use leakless::protocol::{self, EventCode, Message, SessionEvent};
+use leakless::{Close, Creator, Driver, OfferError, Requester, handoff};
+
+/// What the model's resources report to.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub created: AtomicUsize,
+    pub closed: AtomicUsize,
+}
+
+/// A subscription or publication of the model; panics on a second close.
+#[derive(Debug)]
+pub struct Resource {
+    counts: Arc<Counts>,
+    closed: Arc<AtomicBool>,
+}
+
+impl Close for Resource {
+    type Error = std::io::Error;
+    fn close(self) -> Result<(), Self::Error> {
+        if self.closed.swap(true, SeqCst) {
+            std::mem::forget(self);
+            panic!("resource closed twice");
+        }
+        self.counts.closed.fetch_add(1, SeqCst);
+        Ok(())
+    }
+}
+
+type Stash = Mutex<Vec<Creator<Resource, std::io::Error>>>;
+
+#[derive(Debug)]
+struct Shared {
+    subscriptions: Stash,
+    publications: Stash,
+    counts: Arc<Counts>,
+    expired: AtomicBool,
+    /// The correlation id of the last connect request offered.
+    request: Mutex<Option<i64>>,
+    correlation: AtomicUsize,
+    start: Instant,
+}
+
+/// The model's driver; clone it into the threads that complete creations.
+#[derive(Debug, Clone)]
+pub struct ModelDriver(Arc<Shared>);
+
+impl ModelDriver {
+    pub fn new() -> Self {
+        ModelDriver(Arc::new(Shared {
+            subscriptions: Mutex::new(Vec::new()),
+            publications: Mutex::new(Vec::new()),
+            counts: Arc::new(Counts::default()),
+            expired: AtomicBool::new(false),
+            request: Mutex::new(None),
+            correlation: AtomicUsize::new(1),
+            start: Instant::now(),
+        }))
+    }
+
+    /// The timer fires: every deadline has passed from now on.
+    pub fn expire(&self) {
+        self.0.expired.store(true, SeqCst);
+    }
+
+    /// Completes the oldest stashed subscription creation, if any.
+    pub fn complete_subscription(&self) -> bool {
+        let creator = self.0.subscriptions.lock().unwrap().pop();
+        self.complete(creator)
+    }
+
+    /// Completes the most recent stashed publication creation, if any.
+    pub fn complete_publication(&self) -> bool {
+        let creator = self.0.publications.lock().unwrap().pop();
+        self.complete(creator)
+    }
+
+    fn complete(&self, creator: Option<Creator<Resource, std::io::Error>>) -> bool {
+        let Some(creator) = creator else {
+            return false;
+        };
+        self.0.counts.created.fetch_add(1, SeqCst);
+        let resource = Resource {
+            counts: self.0.counts.clone(),
+            closed: Arc::new(AtomicBool::new(false)),
+        };
+        let _ = creator.complete(Ok(resource));
+        true
+    }
+
+    /// Resources created and not yet closed.
+    pub fn live(&self) -> usize {
+        self.0.counts.created.load(SeqCst) - self.0.counts.closed.load(SeqCst)
+    }
+
+    /// Asserts every created resource was closed exactly once (a second
+    /// close already panicked in `Resource::close`).
+    pub fn assert_all_closed_once(&self) {
+        let created = self.0.counts.created.load(SeqCst);
+        let closed = self.0.counts.closed.load(SeqCst);
+        assert!(
+            created == closed,
+            "{created} resources created, {closed} closed: resource closed {closed} times of {created}"
+        );
+    }
+
+    fn stash(&self, stash: &Stash) -> Requester<Resource, std::io::Error> {
+        let (creator, requester) = handoff();
+        stash.lock().unwrap().push(creator);
+        requester
+    }
+}
+
+impl Driver for ModelDriver {
+    type Subscription = Resource;
+    type Publication = Resource;
+    type Error = std::io::Error;
+
+    fn add_subscription(&self, _: &str, _: i32) -> Requester<Resource, std::io::Error> {
+        self.stash(&self.0.subscriptions)
+    }
+
+    fn add_publication(&self, _: &str, _: i32) -> Requester<Resource, std::io::Error> {
+        self.stash(&self.0.publications)
+    }
+
+    fn is_connected(&self, _: &Resource) -> bool {
+        true
+    }
+
+    fn offer(&self, _: &Resource, message: &[u8]) -> Result<(), OfferError> {
+        if let Ok(Message::Connect(request)) = protocol::decode(message) {
+            *self.0.request.lock().unwrap() = Some(request.correlation_id);
+        }
+        Ok(())
+    }
+
+    fn poll(&self, _: &Resource, handler: &mut dyn FnMut(&[u8]), _: usize) -> usize {
+        let Some(correlation_id) = self.0.request.lock().unwrap().take() else {
+            return 0;
+        };
+        handler(&protocol::encode(&Message::Event(SessionEvent {
+            cluster_session_id: 7,
+            correlation_id,
+            leadership_term_id: 1,
+            leader_member_id: 0,
+            code: EventCode::Ok,
+            version: protocol::PROTOCOL_VERSION,
+            leader_heartbeat_timeout_ns: 0,
+            detail: String::new(),
+        })));
+        1
+    }
+
+    fn next_correlation_id(&self) -> i64 {
+        self.0.correlation.fetch_add(1, SeqCst) as i64
+    }
+
+    /// Real time does not pass in a model: the clock stands at the start
+    /// until the model expires it, then jumps a day ahead.
+    fn now(&self) -> Instant {
+        if self.0.expired.load(SeqCst) {
+            self.0.start + Duration::from_secs(86_400)
+        } else {
+            self.0.start
+        }
+    }
+}
