@@ -34,9 +34,109 @@
 //! # });
 //! ```
 //!
-//! The guarantee is model checked: `RUSTFLAGS="--cfg loom" cargo test` runs
-//! the loom models in `loom-tests/`, which explore every interleaving of
-//! complete, take, cancel, drop and timeout.
+//! # A guided tour
+//!
+//! ## 1. The handoff
+//!
+//! The driver side completes; the requesting side takes, waits, or gives
+//! up. Whoever comes second closes, so every created resource is closed
+//! exactly once (see [`handoff`](mod@handoff) for the full contract):
+//!
+//! ```
+//! # leakless::doc_model(|| {
+//! use leakless::{Cancelled, Close, CreateError, Delivery, handoff};
+//!
+//! #[derive(Debug)]
+//! struct Publication(u32);
+//! impl Close for Publication {
+//!     type Error = std::convert::Infallible;
+//!     fn close(self) -> Result<(), Self::Error> { Ok(()) }
+//! }
+//!
+//! // Taken: the requester's guard owns it and closes it when dropped.
+//! let (creator, mut requester) = handoff::<Publication, &str>();
+//! assert_eq!(creator.complete(Ok(Publication(1))), Ok(Delivery::Delivered));
+//! let publication = requester.try_take().unwrap().unwrap();
+//! assert_eq!(publication.0, 1);
+//! drop(publication); // closed here
+//!
+//! // Finished but never taken: giving up closes it (a late close).
+//! let (creator, requester) = handoff::<Publication, &str>();
+//! let _ = creator.complete(Ok(Publication(2)));
+//! assert_eq!(requester.cancel(), Ok(Cancelled::ClosedLate));
+//!
+//! // Failed, or abandoned by a creator that was dropped (or panicked).
+//! let (creator, mut requester) = handoff::<Publication, &str>();
+//! drop(creator);
+//! assert_eq!(requester.try_take().unwrap().unwrap_err(), CreateError::Abandoned);
+//! # });
+//! ```
+//!
+//! ## 2. The connect
+//!
+//! [`connect::AsyncConnect`] is Aeron Cluster's asynchronous connect as a
+//! typestate: `Pending → Subscribed → Connected`, each state owning exactly
+//! what exists at that point, and closing or dropping in any state releasing
+//! everything held *and pending*. Drive it yourself with `poll`, or use the
+//! blocking [`connect::connect`]:
+//!
+//! ```
+//! # leakless::doc_std(|| {
+//! use std::time::Duration;
+//! use leakless::connect::{AsyncConnect, ConnectError, Pending, Progress, StateName};
+//! use leakless::sim::{Sim, SimConfig};
+//!
+//! let sim = Sim::start(SimConfig::default());
+//! sim.pause(); // hold every creation in flight
+//!
+//! let config = sim.connect_config().timeout(Duration::from_millis(10));
+//! let mut attempt = AsyncConnect::<Pending, _>::start(sim.driver(), config).unwrap();
+//! let failed = loop {
+//!     match attempt.poll() {
+//!         Progress::Pending(same) => attempt = same,
+//!         Progress::Ready(_) => unreachable!("the driver is paused"),
+//!         Progress::Failed(failed) => break failed,
+//!     }
+//! };
+//! assert!(matches!(failed.error, ConnectError::TimedOut { state: StateName::Pending, .. }));
+//! assert_eq!(failed.released.cancelled, 1); // the pending subscription
+//!
+//! sim.resume();
+//! sim.settle(); // the subscription is created now... and closed at once
+//! assert_eq!(sim.ledger().live(), 0);
+//! assert_eq!(sim.ledger().late_closes, 1);
+//! # });
+//! ```
+//!
+//! ## 3. The simulation
+//!
+//! [`sim`] is an embedded media driver and cluster with fault injection,
+//! the default transport: the soak (`cargo run --release --example soak`)
+//! and the tests run on it with no setup. Its ledger counts every resource,
+//! so a leak or a double close cannot hide:
+//!
+//! ```
+//! # leakless::doc_std(|| {
+//! use leakless::connect::connect;
+//! use leakless::sim::{Sim, SimConfig};
+//!
+//! let sim = Sim::start(SimConfig { leader: 2, ..SimConfig::default() });
+//! let client = connect(sim.driver(), sim.connect_config()).unwrap();
+//! assert_eq!(client.leader_member_id(), 2);
+//! client.close().unwrap();
+//! let ledger = sim.ledger();
+//! assert_eq!((ledger.live(), ledger.double_closes), (0, 0));
+//! # });
+//! ```
+//!
+//! ## 4. Model checked
+//!
+//! `RUSTFLAGS="--cfg loom" cargo test` runs the loom models in
+//! `loom-tests/`, which explore every interleaving of complete, take,
+//! cancel, drop and timeout, for the handoff and for the connect; every
+//! model asserts exactly-once close. `loom-tests/mutants.sh` puts known bugs
+//! back (the Aeron bug among them) and shows the models catch each one.
+//! `docs/DESIGN.md` has the state table and the memory-ordering argument.
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 

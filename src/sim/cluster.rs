@@ -2,6 +2,7 @@
 //! the session protocol.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use super::faults::Dice;
 use crate::protocol::{
@@ -16,6 +17,14 @@ pub(super) struct Egress {
     pub(super) stream_id: i32,
 }
 
+/// An open session: where its egress goes, and when the client was last
+/// heard from.
+#[derive(Debug)]
+pub(super) struct Session {
+    egress: Egress,
+    last_heard: Instant,
+}
+
 /// A message for an egress subscription.
 pub(super) type Outgoing = (Egress, Vec<u8>);
 
@@ -24,6 +33,7 @@ pub(super) type Outgoing = (Egress, Vec<u8>);
 struct Challenged {
     session_id: i64,
     egress: Egress,
+    since: Instant,
 }
 
 /// The cluster's state; the simulated driver delivers ingress to it.
@@ -37,9 +47,13 @@ pub(super) struct Cluster {
     lost_reply_rate: f64,
     dice: Dice,
     next_session_id: i64,
-    pub(super) sessions: HashMap<i64, Egress>,
+    pub(super) sessions: HashMap<i64, Session>,
     challenged: HashMap<i64, Challenged>,
     pub(super) sessions_closed: u64,
+    /// Sessions (and challenges) not heard from for this long are closed,
+    /// as a real cluster times out a client that went silent.
+    session_timeout: Duration,
+    last_sweep: Instant,
 }
 
 impl Cluster {
@@ -58,7 +72,22 @@ impl Cluster {
             sessions: HashMap::new(),
             challenged: HashMap::new(),
             sessions_closed: 0,
+            session_timeout: config.session_timeout,
+            last_sweep: Instant::now(),
         }
+    }
+
+    /// Closes sessions that timed out; at most once per tenth of the timeout.
+    fn sweep(&mut self, now: Instant) {
+        if now.duration_since(self.last_sweep) < self.session_timeout / 10 {
+            return;
+        }
+        self.last_sweep = now;
+        let timeout = self.session_timeout;
+        self.sessions
+            .retain(|_, session| now.duration_since(session.last_heard) < timeout);
+        self.challenged
+            .retain(|_, challenged| now.duration_since(challenged.since) < timeout);
     }
 
     pub(super) fn members(&self) -> usize {
@@ -96,6 +125,8 @@ impl Cluster {
     /// Handles one ingress message that arrived at `member`; returns what to
     /// send back.
     pub(super) fn on_ingress(&mut self, member: usize, bytes: &[u8]) -> Vec<Outgoing> {
+        let now = Instant::now();
+        self.sweep(now);
         match protocol::decode(bytes) {
             Ok(Message::Connect(request)) => self.on_connect(member, request),
             Ok(Message::ChallengeResponse(response)) => self.on_challenge_response(response),
@@ -107,8 +138,10 @@ impl Cluster {
             }
             Ok(Message::Session(header, payload)) => {
                 // The clustered service echoes application messages.
-                match self.sessions.get(&header.cluster_session_id) {
-                    Some(egress) => {
+                match self.sessions.get_mut(&header.cluster_session_id) {
+                    Some(session) => {
+                        session.last_heard = now;
+                        let egress = &session.egress;
                         let mut echo = header.clone();
                         echo.leadership_term_id = self.term;
                         let mut bytes = protocol::encode(&Message::Session(echo, Vec::new()));
@@ -159,6 +192,7 @@ impl Cluster {
             Challenged {
                 session_id,
                 egress: egress.clone(),
+                since: Instant::now(),
             },
         );
         vec![(egress, challenge)]
@@ -169,8 +203,13 @@ impl Cluster {
             return Vec::new();
         };
         if Some(&response.encoded_credentials) == self.credentials.as_ref() {
-            self.sessions
-                .insert(challenged.session_id, challenged.egress.clone());
+            self.sessions.insert(
+                challenged.session_id,
+                Session {
+                    egress: challenged.egress.clone(),
+                    last_heard: Instant::now(),
+                },
+            );
             let reply = self.event(
                 response.correlation_id,
                 challenged.session_id,
@@ -191,7 +230,13 @@ impl Cluster {
 
     fn open(&mut self, correlation_id: i64, egress: Egress) -> Vec<Outgoing> {
         let session_id = self.new_session_id();
-        self.sessions.insert(session_id, egress.clone());
+        self.sessions.insert(
+            session_id,
+            Session {
+                egress: egress.clone(),
+                last_heard: Instant::now(),
+            },
+        );
         let reply = self.event(correlation_id, session_id, EventCode::Ok, String::new());
         vec![(egress, reply)]
     }
@@ -213,14 +258,14 @@ impl Cluster {
         let endpoints = self.endpoints();
         self.sessions
             .iter()
-            .map(|(session_id, egress)| {
+            .map(|(session_id, session)| {
                 let event = protocol::encode(&Message::NewLeader(NewLeaderEvent {
                     leadership_term_id: self.term,
                     cluster_session_id: *session_id,
                     leader_member_id: self.leader as i32,
                     ingress_endpoints: endpoints.clone(),
                 }));
-                (egress.clone(), event)
+                (session.egress.clone(), event)
             })
             .collect()
     }

@@ -294,9 +294,15 @@ pub struct SimSubscription {
 impl Close for SimSubscription {
     type Error = SimError;
     fn close(self) -> Result<(), SimError> {
-        if let Some(list) = lock(&self.shared.routes).get_mut(&self.key) {
+        let mut routes = lock(&self.shared.routes);
+        if let Some(list) = routes.get_mut(&self.key) {
             list.retain(|(id, _)| *id != self.id);
+            if list.is_empty() {
+                // Channels are often one per attempt: forget empty ones.
+                routes.remove(&self.key);
+            }
         }
+        drop(routes);
         self.shared.ledger.closed(Kind::Subscription, self.id);
         Ok(())
     }

@@ -61,10 +61,14 @@ pub struct SimConfig {
     /// If set, the leader answers every connect request with ERROR and this
     /// detail.
     pub refuse_with: Option<String>,
+    /// A session the cluster has not heard from for this long is closed
+    /// (Aeron's session timeout; default 10 s).
+    pub session_timeout: Duration,
 }
 
 impl Default for SimConfig {
-    /// Three members, member 0 leads, no faults, no authentication.
+    /// Three members, member 0 leads, no faults, no authentication, a 10 s
+    /// session timeout.
     fn default() -> Self {
         Self {
             members: 3,
@@ -72,6 +76,7 @@ impl Default for SimConfig {
             faults: FaultProfile::default(),
             credentials: None,
             refuse_with: None,
+            session_timeout: Duration::from_secs(10),
         }
     }
 }

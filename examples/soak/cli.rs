@@ -1,0 +1,83 @@
+//! The soak's flags.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Many connect attempts against the simulated cluster, naive vs leakless.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "soak", version, about, long_about = None)]
+pub struct Args {
+    /// Connect attempts per implementation.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub attempts: u64,
+    /// Each attempt's deadline, in milliseconds (fractions allowed).
+    #[arg(long, default_value = "2", value_parser = positive_ms)]
+    pub deadline_ms: Duration,
+    /// Creation latency, drawn uniformly from MIN..MAX milliseconds.
+    #[arg(long, default_value = "0..3", value_parser = latency_range)]
+    pub latency_ms: std::ops::Range<Duration>,
+    /// Cluster members (one ingress publication each per attempt).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub members: u16,
+    /// Chance of each fault: creation failure, lost reply, leader change
+    /// (a tenth of it), creator panic and never-connecting publication
+    /// (half of it each).
+    #[arg(long, default_value = "0.05", value_parser = rate)]
+    pub fault_rate: f64,
+    /// Seed of every random draw: the same seed, the same faults.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Retry each client until it connects (transient errors only), as
+    /// users of Aeron Cluster did.
+    #[arg(long)]
+    pub retry: bool,
+    /// Write an SVG plot of live resources against attempts.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn millis(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of milliseconds"))?;
+    if !value.is_finite() || value < 0.0 || value > 3_600_000.0 {
+        return Err(format!("{text:?} must be between 0 and 3600000 ms"));
+    }
+    Ok(Duration::from_secs_f64(value / 1000.0))
+}
+
+fn positive_ms(text: &str) -> Result<Duration, String> {
+    let duration = millis(text)?;
+    if duration.is_zero() {
+        return Err(String::from("the deadline must be positive"));
+    }
+    Ok(duration)
+}
+
+fn latency_range(text: &str) -> Result<std::ops::Range<Duration>, String> {
+    let (min, max) = text
+        .split_once("..")
+        .ok_or_else(|| format!("{text:?} is not MIN..MAX (for example 0..4)"))?;
+    let (min, max) = (millis(min)?, millis(max)?);
+    if min > max {
+        return Err(format!("{text:?}: MIN is larger than MAX"));
+    }
+    Ok(min..max)
+}
+
+fn rate(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(format!("{text:?} must be between 0 and 1"));
+    }
+    Ok(value)
+}

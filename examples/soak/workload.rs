@@ -1,0 +1,170 @@
+//! The workload: clients connecting to the simulated cluster under faults.
+
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use leakless::connect::{Cleanup, ConnectError, Idle, Released, connect_with};
+use leakless::sim::{FaultProfile, LedgerSnapshot, Sim, SimConfig};
+
+use crate::cli::Args;
+use crate::histogram::Histogram;
+use crate::rss;
+
+/// At most this many points per plotted series.
+const SAMPLES: u64 = 1_000;
+
+/// What one implementation did and left behind.
+pub struct Outcome {
+    pub name: &'static str,
+    pub attempts: u64,
+    pub connected: u64,
+    pub timed_out: u64,
+    pub failed: u64,
+    /// Released by the attempts themselves (late closes, forgotten creations).
+    pub released: Released,
+    /// The driver's ledger once every creation has finished.
+    pub ledger: LedgerSnapshot,
+    pub latency: Histogram,
+    /// (attempts so far, live resources) along the run.
+    pub samples: Vec<(u64, usize)>,
+    pub rss_before_kib: Option<u64>,
+    pub rss_after_kib: Option<u64>,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// Late completions closed: by the driver side (the attempt had given
+    /// up first) and by the attempts (creation had finished first).
+    pub fn late_closes(&self) -> u64 {
+        self.ledger.late_closes + self.released.closed_late as u64
+    }
+}
+
+pub fn progress_bar(attempts: u64) -> ProgressBar {
+    let bar = ProgressBar::new(attempts * 2);
+    let style = ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} attempts ({eta} left)")
+        .map(|style| style.progress_chars("=> "));
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Polls without sleeping: deadlines are milliseconds or less, and the
+/// simulated driver runs on the other core.
+struct Yield;
+
+impl Idle for Yield {
+    fn idle(&mut self, _progressed: bool) {
+        std::thread::yield_now();
+    }
+}
+
+/// xorshift64*, for the workload's own draws (leader changes).
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn chance(&mut self, rate: f64) -> bool {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < rate
+    }
+}
+
+pub fn faults(args: &Args) -> FaultProfile {
+    FaultProfile {
+        creation_latency: args.latency_ms.clone(),
+        creation_failure_rate: args.fault_rate,
+        creator_panic_rate: args.fault_rate / 2.0,
+        never_connect_rate: args.fault_rate / 2.0,
+        lost_reply_rate: args.fault_rate,
+        seed: args.seed,
+    }
+}
+
+/// Runs the workload with cleanup policy `C`.
+pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
+    progress.set_message(C::NAME);
+    let members = usize::from(args.members);
+    let sim = Sim::start(SimConfig {
+        members,
+        faults: faults(args),
+        ..SimConfig::default()
+    });
+    let base = sim.connect_config().timeout(args.deadline_ms);
+    let mut dice = Dice(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let sample_every = (args.attempts / SAMPLES).max(1);
+    let mut outcome = Outcome {
+        name: C::NAME,
+        attempts: 0,
+        connected: 0,
+        timed_out: 0,
+        failed: 0,
+        released: Released::default(),
+        ledger: LedgerSnapshot::default(),
+        latency: Histogram::new(),
+        samples: Vec::with_capacity(SAMPLES as usize + 2),
+        rss_before_kib: None,
+        rss_after_kib: None,
+        elapsed: Duration::ZERO,
+    };
+    outcome.samples.push((0, 0));
+    outcome.rss_before_kib = rss::kib();
+    let started = Instant::now();
+
+    'clients: while outcome.attempts < args.attempts {
+        // One client: a single attempt, or with --retry, attempts until it
+        // connects or meets an error that retrying cannot fix.
+        loop {
+            outcome.attempts += 1;
+            if dice.chance(args.fault_rate / 10.0) {
+                sim.elect((dice.next() % members as u64) as usize);
+            }
+            // One egress channel per attempt, as Aeron's default
+            // `endpoint=localhost:0` gives each subscription its own port.
+            let mut config = base.clone();
+            config.egress_channel = format!("sim:egress-{}", outcome.attempts);
+            let attempt_started = Instant::now();
+            let result = connect_with::<_, C>(sim.driver(), config, &mut Yield);
+            let connected = match result {
+                Ok(mut client) => {
+                    outcome.latency.record(attempt_started.elapsed());
+                    outcome.connected += 1;
+                    let _ = client.offer(b"hello");
+                    match client.close() {
+                        Ok(released) => outcome.released.absorb(released),
+                        Err(error) => outcome.released.absorb(error.released),
+                    }
+                    true
+                }
+                Err(failed) => {
+                    match failed.error {
+                        ConnectError::TimedOut { .. } => outcome.timed_out += 1,
+                        _ => outcome.failed += 1,
+                    }
+                    let transient = failed.error.is_transient();
+                    outcome.released.absorb(failed.released);
+                    !transient
+                }
+            };
+            progress.inc(1);
+            if outcome.attempts % sample_every == 0 {
+                outcome.samples.push((outcome.attempts, sim.ledger().live()));
+            }
+            if connected || !args.retry || outcome.attempts >= args.attempts {
+                continue 'clients;
+            }
+        }
+    }
+    // Let every creation still in flight finish: what is live then stays.
+    sim.settle();
+    outcome.elapsed = started.elapsed();
+    outcome.ledger = sim.ledger();
+    outcome.samples.push((outcome.attempts, outcome.ledger.live()));
+    outcome.rss_after_kib = rss::kib();
+    outcome
+}
