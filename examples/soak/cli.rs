@@ -46,7 +46,7 @@ fn millis(text: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a number of milliseconds"))?;
-    if !value.is_finite() || value < 0.0 || value > 3_600_000.0 {
+    if !(0.0..=3_600_000.0).contains(&value) {
         return Err(format!("{text:?} must be between 0 and 3600000 ms"));
     }
     Ok(Duration::from_secs_f64(value / 1000.0))

@@ -6,7 +6,11 @@ use plotters::prelude::*;
 
 use crate::workload::Outcome;
 
-pub fn svg(path: &Path, naive: &Outcome, leakless: &Outcome) -> Result<(), Box<dyn std::error::Error>> {
+pub fn svg(
+    path: &Path,
+    naive: &Outcome,
+    leakless: &Outcome,
+) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
     root.fill(&WHITE)?;
     let max_x = naive.attempts.max(leakless.attempts).max(1);
@@ -19,7 +23,10 @@ pub fn svg(path: &Path, naive: &Outcome, leakless: &Outcome) -> Result<(), Box<d
         .unwrap_or(0)
         .max(1);
     let mut chart = ChartBuilder::on(&root)
-        .caption("Live resources in the driver after N connect attempts", ("sans-serif", 20))
+        .caption(
+            "Live resources in the driver after N connect attempts",
+            ("sans-serif", 20),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -31,7 +38,10 @@ pub fn svg(path: &Path, naive: &Outcome, leakless: &Outcome) -> Result<(), Box<d
         .draw()?;
     for (outcome, color) in [(naive, RED), (leakless, BLUE)] {
         chart
-            .draw_series(LineSeries::new(outcome.samples.iter().copied(), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                outcome.samples.iter().copied(),
+                color.stroke_width(2),
+            ))?
             .label(outcome.name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
     }

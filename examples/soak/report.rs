@@ -13,25 +13,46 @@ fn ms(duration: Duration) -> f64 {
 }
 
 fn mib(kib: Option<u64>) -> String {
-    kib.map_or_else(|| String::from("n/a"), |kib| format!("{:.1}", kib as f64 / 1024.0))
+    kib.map_or_else(
+        || String::from("n/a"),
+        |kib| format!("{:.1}", kib as f64 / 1024.0),
+    )
 }
 
 fn growth_kib(outcome: &Outcome) -> Option<i64> {
     Some(outcome.rss_after_kib? as i64 - outcome.rss_before_kib? as i64)
 }
 
+/// A row of the table: its label, and how to fill its cell from an outcome.
+type Row = (&'static str, Box<dyn Fn(&Outcome) -> String>);
+
 pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome) -> String {
-    let rows: Vec<(&str, Box<dyn Fn(&Outcome) -> String>)> = vec![
+    let rows: Vec<Row> = vec![
         ("attempts", Box::new(|o| o.attempts.to_string())),
         ("connected", Box::new(|o| o.connected.to_string())),
         ("timed out", Box::new(|o| o.timed_out.to_string())),
         ("failed", Box::new(|o| o.failed.to_string())),
-        ("late completions closed", Box::new(|o| o.late_closes().to_string())),
-        ("pending creations forgotten", Box::new(|o| o.released.forgotten.to_string())),
-        ("live subscriptions at end", Box::new(|o| o.ledger.live_subscriptions.to_string())),
-        ("live publications at end", Box::new(|o| o.ledger.live_publications.to_string())),
+        (
+            "late completions closed",
+            Box::new(|o| o.late_closes().to_string()),
+        ),
+        (
+            "pending creations forgotten",
+            Box::new(|o| o.released.forgotten.to_string()),
+        ),
+        (
+            "live subscriptions at end",
+            Box::new(|o| o.ledger.live_subscriptions.to_string()),
+        ),
+        (
+            "live publications at end",
+            Box::new(|o| o.ledger.live_publications.to_string()),
+        ),
         ("peak live", Box::new(|o| o.ledger.peak_live.to_string())),
-        ("double closes", Box::new(|o| o.ledger.double_closes.to_string())),
+        (
+            "double closes",
+            Box::new(|o| o.ledger.double_closes.to_string()),
+        ),
         (
             "connect p50 / p99 / max (ms)",
             Box::new(|o| {
@@ -47,25 +68,42 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome) -> String {
             "RSS before -> after (MiB)",
             Box::new(|o| format!("{} -> {}", mib(o.rss_before_kib), mib(o.rss_after_kib))),
         ),
-        ("run time (s)", Box::new(|o| format!("{:.1}", o.elapsed.as_secs_f64()))),
+        (
+            "run time (s)",
+            Box::new(|o| format!("{:.1}", o.elapsed.as_secs_f64())),
+        ),
     ];
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "soak: {} attempts each, deadline {} ms, creation latency {}..{} ms, {} members, fault rate {}, seed {}{}",
+        "soak: {} attempts each, deadline {} ms, creation latency {}..{} ms, {} member{}, fault rate {}, seed {}{}",
         args.attempts,
         ms(args.deadline_ms),
         ms(args.latency_ms.start),
         ms(args.latency_ms.end),
         args.members,
+        if args.members == 1 { "" } else { "s" },
         args.fault_rate,
         args.seed,
-        if args.retry { ", retrying until connected" } else { "" }
+        if args.retry {
+            ", retrying until connected"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<30} {:>22} {:>22}", "", "naive (Aeron #1574)", "leakless");
+    let _ = writeln!(
+        out,
+        "{:<30} {:>22} {:>22}",
+        "", "naive (Aeron #1574)", "leakless"
+    );
     for (label, cell) in rows {
-        let _ = writeln!(out, "{label:<30} {:>22} {:>22}", cell(naive), cell(leakless));
+        let _ = writeln!(
+            out,
+            "{label:<30} {:>22} {:>22}",
+            cell(naive),
+            cell(leakless)
+        );
     }
     let verdict = if leakless.ledger.live() == 0 && leakless.ledger.double_closes == 0 {
         "leakless: nothing live, nothing closed twice"

@@ -42,8 +42,9 @@ impl Outcome {
 
 pub fn progress_bar(attempts: u64) -> ProgressBar {
     let bar = ProgressBar::new(attempts * 2);
-    let style = ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} attempts ({eta} left)")
-        .map(|style| style.progress_chars("=> "));
+    let style =
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len} attempts ({eta} left)")
+            .map(|style| style.progress_chars("=> "));
     if let Ok(style) = style {
         bar.set_style(style);
     }
@@ -153,7 +154,9 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
             };
             progress.inc(1);
             if outcome.attempts % sample_every == 0 {
-                outcome.samples.push((outcome.attempts, sim.ledger().live()));
+                outcome
+                    .samples
+                    .push((outcome.attempts, sim.ledger().live()));
             }
             if connected || !args.retry || outcome.attempts >= args.attempts {
                 continue 'clients;
@@ -164,7 +167,9 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
     sim.settle();
     outcome.elapsed = started.elapsed();
     outcome.ledger = sim.ledger();
-    outcome.samples.push((outcome.attempts, outcome.ledger.live()));
+    outcome
+        .samples
+        .push((outcome.attempts, outcome.ledger.live()));
     outcome.rss_after_kib = rss::kib();
     outcome
 }
