@@ -140,6 +140,8 @@
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 
+#[cfg(feature = "aeron")]
+pub mod aeron;
 mod close;
 pub mod connect;
 mod driver;

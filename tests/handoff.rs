@@ -293,3 +293,12 @@ fn error_messages_say_what_to_do() {
             .contains("start a new request")
     );
 }
+
+#[test]
+fn creator_sees_the_requester_give_up() {
+    let (creator, requester) = pair();
+    assert!(!creator.is_cancelled());
+    let _ = requester.cancel();
+    assert!(creator.is_cancelled());
+    drop(creator);
+}

@@ -35,6 +35,19 @@ impl<T: Close, E> Creator<T, E> {
         }
     }
 
+    /// Whether the requester has given up.
+    ///
+    /// Completing now would close the resource at once
+    /// ([`Delivery::ClosedLate`]); a driver that can cancel a creation in
+    /// progress (Aeron removes a pending add by registration id) may do that
+    /// instead and drop this creator. Wait-free: one atomic load.
+    pub fn is_cancelled(&self) -> bool {
+        // SAFETY: not completed (complete consumes self), so live: the
+        // requester frees only after seeing DONE, which only we set.
+        // ORDERING: Relaxed: a hint; complete/drop decide with their own RMW.
+        unsafe { self.shared.get() }.state.load(Relaxed) & GONE != 0
+    }
+
     /// Completes the creation with its outcome.
     ///
     /// If the requester is still there it now owns the outcome

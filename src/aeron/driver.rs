@@ -1,0 +1,447 @@
+//! [`AeronDriver`]: the `Driver` trait over a real Aeron client.
+
+use std::ffi::CString;
+use std::time::Duration;
+
+use rusteron_client::{
+    Aeron, AeronAsyncAddPublication, AeronAsyncAddSubscription, AeronContext, AeronOfferError,
+    AeronPublication, AeronSubscription, Handlers,
+};
+
+use crate::driver::OfferError;
+use crate::sync::os::atomic_order::{Acquire, Relaxed, Release};
+use crate::sync::os::{Arc, AtomicBool, AtomicI64, Mutex, MutexGuard, thread};
+use crate::{Close, Creator, Delivery, Driver, Requester, handoff};
+
+/// How long the add worker sleeps when no pending add moved.
+const IDLE: Duration = Duration::from_micros(100);
+
+/// What the Aeron driver can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AeronError {
+    /// The Aeron C client reported an error.
+    #[error("aeron: {0}")]
+    Client(String),
+    /// A channel that cannot be passed to C (it contains a NUL byte).
+    #[error("invalid channel {0:?}: it contains a NUL byte")]
+    InvalidChannel(String),
+    /// The driver handle was stopped before the creation finished.
+    #[error("the aeron driver handle has stopped")]
+    Stopped,
+}
+
+impl From<rusteron_client::AeronCError> for AeronError {
+    fn from(error: rusteron_client::AeronCError) -> Self {
+        AeronError::Client(error.to_string())
+    }
+}
+
+impl From<rusteron_media_driver::AeronCError> for AeronError {
+    fn from(error: rusteron_media_driver::AeronCError) -> Self {
+        AeronError::Client(error.to_string())
+    }
+}
+
+/// An Aeron subscription (the egress).
+pub struct Subscription(AeronSubscription);
+
+impl Subscription {
+    /// The underlying rusteron subscription.
+    pub fn inner(&self) -> &AeronSubscription {
+        &self.0
+    }
+}
+
+impl Close for Subscription {
+    type Error = AeronError;
+    fn close(self) -> Result<(), AeronError> {
+        self.0.close().map_err(AeronError::from)
+    }
+}
+
+/// An Aeron publication (an ingress).
+pub struct Publication(AeronPublication);
+
+impl Publication {
+    /// The underlying rusteron publication.
+    pub fn inner(&self) -> &AeronPublication {
+        &self.0
+    }
+}
+
+impl Close for Publication {
+    type Error = AeronError;
+    fn close(self) -> Result<(), AeronError> {
+        self.0.close().map_err(AeronError::from)
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("aeron::Subscription")
+    }
+}
+
+impl std::fmt::Debug for Publication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("aeron::Publication")
+    }
+}
+
+/// A pending Aeron add and the creator half of its handoff.
+enum PendingAdd {
+    Subscription(AeronAsyncAddSubscription, Creator<Subscription, AeronError>),
+    Publication(AeronAsyncAddPublication, Creator<Publication, AeronError>),
+}
+
+/// What happened to a pending add on one poll.
+enum Step {
+    Pending(PendingAdd),
+    Done,
+}
+
+impl PendingAdd {
+    fn advance(self, shared: &Shared) -> Step {
+        match self {
+            PendingAdd::Subscription(poller, creator) => {
+                if creator.is_cancelled() {
+                    // The requester gave up: remove the add by registration
+                    // id, as Aeron's fix for #1574 does; nothing to close.
+                    let _ = poller.cancel();
+                    shared.count_cancelled();
+                    return Step::Done;
+                }
+                match poller.poll() {
+                    Ok(None) => Step::Pending(PendingAdd::Subscription(poller, creator)),
+                    Ok(Some(subscription)) => {
+                        shared.delivered(creator.complete(Ok(Subscription(subscription))));
+                        Step::Done
+                    }
+                    Err(error) => {
+                        let _ = creator.complete(Err(error.into()));
+                        Step::Done
+                    }
+                }
+            }
+            PendingAdd::Publication(poller, creator) => {
+                if creator.is_cancelled() {
+                    let _ = poller.cancel();
+                    shared.count_cancelled();
+                    return Step::Done;
+                }
+                match poller.poll() {
+                    Ok(None) => Step::Pending(PendingAdd::Publication(poller, creator)),
+                    Ok(Some(publication)) => {
+                        shared.delivered(creator.complete(Ok(Publication(publication))));
+                        Step::Done
+                    }
+                    Err(error) => {
+                        let _ = creator.complete(Err(error.into()));
+                        Step::Done
+                    }
+                }
+            }
+        }
+    }
+
+    fn cancel(self) {
+        match self {
+            PendingAdd::Subscription(poller, _creator) => {
+                let _ = poller.cancel();
+            }
+            PendingAdd::Publication(poller, _creator) => {
+                let _ = poller.cancel();
+            }
+        }
+    }
+}
+
+/// Figures an [`AeronDriver`] keeps about its adds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AddCounts {
+    /// Pending adds cancelled because their requester gave up.
+    pub cancelled: u64,
+    /// Adds that completed after their requester gave up and were closed.
+    pub closed_late: u64,
+}
+
+/// A creation asked for by a requester, for the worker to start.
+enum Command {
+    Subscription(String, i32, Creator<Subscription, AeronError>),
+    Publication(String, i32, Creator<Publication, AeronError>),
+}
+
+/// What the connecting threads and the worker share. The Aeron client and
+/// its pending adds are not `Send` (rusteron), so they live on the worker
+/// thread alone; requesters reach it through `commands`.
+struct Shared {
+    commands: Mutex<Vec<Command>>,
+    /// Adds asked for and not yet resolved (commands + pending).
+    in_flight: crate::sync::os::AtomicU64,
+    counts: Mutex<AddCounts>,
+    next_correlation_id: AtomicI64,
+    stop: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+impl Shared {
+    fn count_cancelled(&self) {
+        lock(&self.counts).cancelled += 1;
+    }
+
+    fn delivered(&self, delivery: Result<Delivery, AeronError>) {
+        if let Ok(Delivery::ClosedLate) = delivery {
+            lock(&self.counts).closed_late += 1;
+        }
+    }
+
+    /// Starts the add a command asks for, on the worker's client.
+    fn start(&self, aeron: &Aeron, command: Command, pending: &mut Vec<PendingAdd>) {
+        match command {
+            Command::Subscription(channel, stream_id, creator) => {
+                let poller = c_channel(&channel).and_then(|channel| {
+                    aeron
+                        .async_add_subscription(&channel, stream_id, Handlers::NONE, Handlers::NONE)
+                        .map_err(AeronError::from)
+                });
+                match poller {
+                    Ok(poller) => pending.push(PendingAdd::Subscription(poller, creator)),
+                    Err(error) => {
+                        self.in_flight.fetch_sub(1, Relaxed);
+                        let _ = creator.complete(Err(error));
+                    }
+                }
+            }
+            Command::Publication(channel, stream_id, creator) => {
+                let poller = c_channel(&channel).and_then(|channel| {
+                    aeron
+                        .async_add_publication(&channel, stream_id)
+                        .map_err(AeronError::from)
+                });
+                match poller {
+                    Ok(poller) => pending.push(PendingAdd::Publication(poller, creator)),
+                    Err(error) => {
+                        self.in_flight.fetch_sub(1, Relaxed);
+                        let _ = creator.complete(Err(error));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The worker: owns the client, starts the adds asked for, and polls
+    /// every pending add until it resolves or its requester gives up.
+    fn run(&self, aeron: Aeron) {
+        let mut pending: Vec<PendingAdd> = Vec::new();
+        while !self.stop.load(Acquire) {
+            let commands = std::mem::take(&mut *lock(&self.commands));
+            let started = !commands.is_empty();
+            for command in commands {
+                self.start(&aeron, command, &mut pending);
+            }
+            let before = pending.len();
+            pending = pending
+                .into_iter()
+                .filter_map(|add| match add.advance(self) {
+                    Step::Pending(add) => Some(add),
+                    Step::Done => {
+                        self.in_flight.fetch_sub(1, Relaxed);
+                        None
+                    }
+                })
+                .collect();
+            if !started && pending.len() == before {
+                thread::sleep(IDLE);
+            }
+        }
+        // Stopping: creations in flight are cancelled; their requesters see
+        // them abandoned.
+        for add in pending {
+            add.cancel();
+        }
+        for command in std::mem::take(&mut *lock(&self.commands)) {
+            match command {
+                Command::Subscription(.., creator) => {
+                    let _ = creator.complete(Err(AeronError::Stopped));
+                }
+                Command::Publication(.., creator) => {
+                    let _ = creator.complete(Err(AeronError::Stopped));
+                }
+            }
+        }
+    }
+}
+
+struct Handle {
+    shared: Arc<Shared>,
+    worker: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Release);
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// A [`Driver`] over a real Aeron client; cheap to clone. The client lives
+/// on a worker thread of its own; the last clone dropped stops it (pending
+/// adds are cancelled, then the client closes).
+#[derive(Clone)]
+pub struct AeronDriver {
+    handle: Arc<Handle>,
+}
+
+impl std::fmt::Debug for AeronDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AeronDriver").finish_non_exhaustive()
+    }
+}
+
+impl AeronDriver {
+    /// Starts a worker thread with a new Aeron client of the media driver
+    /// in `dir`.
+    pub fn connect(dir: &str) -> Result<Self, AeronError> {
+        let dir = CString::new(dir).map_err(|_| AeronError::InvalidChannel(dir.to_owned()))?;
+        let shared = Arc::new(Shared {
+            commands: Mutex::default(),
+            in_flight: crate::sync::os::AtomicU64::new(0),
+            counts: Mutex::default(),
+            next_correlation_id: AtomicI64::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let worker = {
+            let shared = shared.clone();
+            thread::Builder::new()
+                .name(String::from("leakless-aeron"))
+                .spawn(move || {
+                    let client = AeronContext::new().and_then(|context| {
+                        context.set_dir(&dir)?;
+                        quiet_errors(&context)?;
+                        let aeron = Aeron::new(&context)?;
+                        aeron.start()?;
+                        Ok(aeron)
+                    });
+                    match client {
+                        Ok(aeron) => {
+                            // Correlation ids for cluster requests: from the
+                            // client's own sequence, then counted here.
+                            shared
+                                .next_correlation_id
+                                .store(aeron.next_correlation_id(), Relaxed);
+                            let _ = ready_tx.send(Ok(()));
+                            shared.run(aeron);
+                        }
+                        Err(error) => {
+                            let _ = ready_tx.send(Err(AeronError::from(error)));
+                        }
+                    }
+                })
+                .map_err(|error| AeronError::Client(error.to_string()))?
+        };
+        let handle = Handle {
+            shared,
+            worker: Some(worker),
+        };
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(AeronDriver {
+                handle: Arc::new(handle),
+            }),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(AeronError::Client(String::from(
+                "the aeron worker thread died",
+            ))),
+        }
+    }
+
+    /// Pending adds cancelled and late completions closed so far.
+    pub fn add_counts(&self) -> AddCounts {
+        *lock(&self.handle.shared.counts)
+    }
+
+    /// Adds asked for and not yet resolved (created, failed or cancelled).
+    pub fn in_flight(&self) -> u64 {
+        self.handle.shared.in_flight.load(Relaxed)
+    }
+
+    fn ask(&self, command: Command) {
+        self.handle.shared.in_flight.fetch_add(1, Relaxed);
+        lock(&self.handle.shared.commands).push(command);
+    }
+}
+
+/// Replaces the C client's default error handler, which exits the process
+/// on a fatal error (such as the media driver shutting down). Errors of
+/// individual operations still reach their callers as results.
+pub(crate) fn quiet_errors(context: &AeronContext) -> Result<(), rusteron_client::AeronCError> {
+    context
+        .set_error_handler(Some(|_code: i32, _message: &str| {}))
+        .map(|_| ())
+}
+
+fn c_channel(channel: &str) -> Result<CString, AeronError> {
+    CString::new(channel).map_err(|_| AeronError::InvalidChannel(channel.to_owned()))
+}
+
+impl Driver for AeronDriver {
+    type Subscription = Subscription;
+    type Publication = Publication;
+    type Error = AeronError;
+
+    fn add_subscription(
+        &self,
+        channel: &str,
+        stream_id: i32,
+    ) -> Requester<Subscription, AeronError> {
+        let (creator, requester) = handoff();
+        self.ask(Command::Subscription(
+            channel.to_owned(),
+            stream_id,
+            creator,
+        ));
+        requester
+    }
+
+    fn add_publication(&self, channel: &str, stream_id: i32) -> Requester<Publication, AeronError> {
+        let (creator, requester) = handoff();
+        self.ask(Command::Publication(channel.to_owned(), stream_id, creator));
+        requester
+    }
+
+    fn is_connected(&self, publication: &Publication) -> bool {
+        publication.0.is_connected()
+    }
+
+    fn offer(&self, publication: &Publication, message: &[u8]) -> Result<(), OfferError> {
+        match publication.0.offer(message) {
+            Ok(_) => Ok(()),
+            Err(AeronOfferError::NotConnected) => Err(OfferError::NotConnected),
+            Err(AeronOfferError::BackPressured | AeronOfferError::AdminAction) => {
+                Err(OfferError::BackPressured)
+            }
+            Err(other) => Err(OfferError::Failed(format!("{other:?}"))),
+        }
+    }
+
+    fn poll(
+        &self,
+        subscription: &Subscription,
+        handler: &mut dyn FnMut(&[u8]),
+        limit: usize,
+    ) -> usize {
+        subscription
+            .0
+            .poll_fn(|message, _header| handler(message), limit)
+            .map_or(0, |fragments| fragments.max(0) as usize)
+    }
+
+    fn next_correlation_id(&self) -> i64 {
+        self.handle.shared.next_correlation_id.fetch_add(1, Relaxed)
+    }
+}
