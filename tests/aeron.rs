@@ -22,6 +22,9 @@ const CHANNEL: &str = "aeron:ipc";
 const C_CHANNEL: &CStr = c"aeron:ipc";
 const INGRESS_STREAM: i32 = 101;
 const EGRESS_STREAM: i32 = 102;
+/// A stream nothing else uses: a subscription on it orders the driver's work
+/// without linking to (and so holding open) a publication being counted.
+const FENCE_STREAM: i32 = 999;
 const WAIT: Duration = Duration::from_secs(5);
 
 fn config(timeout: Duration) -> ConnectConfig {
@@ -180,10 +183,10 @@ fn timed_out_with_publication_pending<C: Cleanup>() -> usize {
     }
     media.release();
     let observer = media.client().unwrap();
-    // A fence on the ingress stream orders the driver's work; it is a
-    // subscription, so it adds no publication counter.
+    // A fence orders the driver's work: once it exists, the held add has
+    // been processed (and, for leakless, removed).
     let _fence = observer
-        .async_add_subscription(C_CHANNEL, INGRESS_STREAM, Handlers::NONE, Handlers::NONE)
+        .async_add_subscription(C_CHANNEL, FENCE_STREAM, Handlers::NONE, Handlers::NONE)
         .and_then(|poller| poller.poll_blocking(WAIT))
         .unwrap();
     let expected = usize::from(C::NAME == "naive");

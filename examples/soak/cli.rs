@@ -39,6 +39,21 @@ pub struct Args {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// `sim`: the embedded simulation (default). `aeron`: a real embedded
+    /// Aeron media driver and a one-node cluster responder (needs
+    /// `--features aeron`); its fault is the driver held for a creation
+    /// latency at the start of each attempt.
+    #[arg(long, value_enum, default_value_t = Transport::Sim)]
+    pub transport: Transport,
+}
+
+/// Which transport the soak runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// The embedded simulated driver and cluster.
+    Sim,
+    /// A real Aeron media driver (feature `aeron`).
+    Aeron,
 }
 
 fn millis(text: &str) -> Result<Duration, String> {

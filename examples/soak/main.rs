@@ -6,6 +6,8 @@
 //! `cargo run --release --example soak` (see `--help` for the flags).
 //! Exits 0 when leakless ended with nothing live and nothing closed twice.
 
+#[cfg(feature = "aeron")]
+mod aeron_transport;
 mod cli;
 mod histogram;
 mod plot;
@@ -21,8 +23,13 @@ fn main() {
     let progress = workload::progress_bar(args.attempts);
     // leakless first, so its memory figures are not blurred by what the
     // naive run leaks into this process.
-    let leakless = workload::run::<Leakless>(&args, &progress);
-    let naive = workload::run::<Naive>(&args, &progress);
+    let (leakless, naive) = match args.transport {
+        cli::Transport::Sim => (
+            workload::run::<Leakless>(&args, &progress),
+            workload::run::<Naive>(&args, &progress),
+        ),
+        cli::Transport::Aeron => aeron_runs(&args, &progress),
+    };
     progress.finish_and_clear();
 
     if args.json {
@@ -41,4 +48,29 @@ fn main() {
     }
     let clean = leakless.ledger.live() == 0 && leakless.ledger.double_closes == 0;
     std::process::exit(if clean { 0 } else { 1 });
+}
+
+#[cfg(feature = "aeron")]
+fn aeron_runs(
+    args: &cli::Args,
+    progress: &indicatif::ProgressBar,
+) -> (workload::Outcome, workload::Outcome) {
+    let run = |result: Result<workload::Outcome, leakless::aeron::AeronError>| {
+        result.unwrap_or_else(|error| {
+            eprintln!("the aeron transport failed: {error}");
+            std::process::exit(2);
+        })
+    };
+    (
+        run(aeron_transport::run::<Leakless>(args, progress)),
+        run(aeron_transport::run::<Naive>(args, progress)),
+    )
+}
+
+#[cfg(not(feature = "aeron"))]
+fn aeron_runs(_: &cli::Args, _: &indicatif::ProgressBar) -> (workload::Outcome, workload::Outcome) {
+    eprintln!(
+        "this soak was built without the aeron feature; run it with\n  cargo run --release --features aeron --example soak -- --transport aeron"
+    );
+    std::process::exit(2);
 }

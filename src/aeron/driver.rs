@@ -323,7 +323,7 @@ impl AeronDriver {
                 .spawn(move || {
                     let client = AeronContext::new().and_then(|context| {
                         context.set_dir(&dir)?;
-                        quiet_errors(&context)?;
+                        prepare_context(&context)?;
                         let aeron = Aeron::new(&context)?;
                         aeron.start()?;
                         Ok(aeron)
@@ -376,13 +376,16 @@ impl AeronDriver {
     }
 }
 
-/// Replaces the C client's default error handler, which exits the process
-/// on a fatal error (such as the media driver shutting down). Errors of
-/// individual operations still reach their callers as results.
-pub(crate) fn quiet_errors(context: &AeronContext) -> Result<(), rusteron_client::AeronCError> {
-    context
-        .set_error_handler(Some(|_code: i32, _message: &str| {}))
-        .map(|_| ())
+/// Prepares a client context: replaces the C client's default error
+/// handler, which exits the process on a fatal error (such as the media
+/// driver shutting down) — errors of individual operations still reach their
+/// callers as results — and makes its conductor back off (spin, yield, park
+/// up to a millisecond) instead of sleeping 16 ms between duty cycles, so an
+/// add resolves in microseconds rather than tens of milliseconds.
+pub(crate) fn prepare_context(context: &AeronContext) -> Result<(), rusteron_client::AeronCError> {
+    context.set_error_handler(Some(|_code: i32, _message: &str| {}))?;
+    context.set_idle_strategy_kind(rusteron_client::AeronIdleStrategyKind::Backoff)?;
+    Ok(())
 }
 
 fn c_channel(channel: &str) -> Result<CString, AeronError> {

@@ -140,7 +140,7 @@ fn client_of(dir: &str) -> Result<Aeron, AeronError> {
     let context = AeronContext::new()?;
     let c_dir = CString::new(dir).map_err(|_| AeronError::InvalidChannel(dir.to_owned()))?;
     context.set_dir(&c_dir)?;
-    super::driver::quiet_errors(&context)?;
+    super::driver::prepare_context(&context)?;
     let aeron = Aeron::new(&context)?;
     aeron.start()?;
     Ok(aeron)
