@@ -147,8 +147,11 @@ pub mod connect;
 mod driver;
 pub mod handoff;
 mod mutant;
+pub mod observe;
 mod owned;
+pub mod pool;
 pub mod protocol;
+pub mod retry;
 pub mod sim;
 mod sync;
 

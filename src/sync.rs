@@ -17,6 +17,7 @@ mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::hint::spin_loop;
     pub(crate) use loom::sync::atomic::{AtomicU8, Ordering};
+    pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
     pub(crate) use loom::thread::{Thread, current as current_thread, park};
 
     /// loom has no time, so a timed park is an untimed one: a model never
@@ -35,6 +36,7 @@ mod imp {
 mod imp {
     pub(crate) use std::hint::spin_loop;
     pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
+    pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
     pub(crate) use std::thread::{Thread, current as current_thread, park, park_timeout};
 
     /// How often a blocking wait re-checks the state before it parks: about

@@ -36,6 +36,11 @@ pub struct Args {
     /// Write an SVG plot of live resources against attempts.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Lend clients from a pool of 4 (connecting in the background under
+    /// the same faults) instead of connecting per attempt: each attempt is a
+    /// check-out, a request, and a check-in.
+    #[arg(long)]
+    pub pool: bool,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,

@@ -157,6 +157,7 @@ pub fn json(args: &Args, naive: &Outcome, leakless: &Outcome) -> Value {
             "fault_rate": args.fault_rate,
             "seed": args.seed,
             "retry": args.retry,
+            "pool": args.pool,
             "transport": format!("{:?}", args.transport).to_lowercase(),
         },
         "naive": outcome_json(naive),

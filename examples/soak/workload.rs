@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use leakless::connect::{Cleanup, ConnectError, Idle, Released, connect_with};
+use leakless::pool::{Pool, PoolConfig};
 use leakless::sim::{FaultProfile, LedgerSnapshot, Sim, SimConfig};
 
 use crate::cli::Args;
@@ -89,6 +90,9 @@ pub fn faults(args: &Args) -> FaultProfile {
 
 /// Runs the workload with cleanup policy `C`.
 pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
+    if args.pool {
+        return run_pool::<C>(args, progress);
+    }
     progress.set_message(C::NAME);
     let members = usize::from(args.members);
     let sim = Sim::start(SimConfig {
@@ -164,6 +168,73 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
         }
     }
     // Let every creation still in flight finish: what is live then stays.
+    sim.settle();
+    outcome.elapsed = started.elapsed();
+    outcome.ledger = sim.ledger();
+    outcome
+        .samples
+        .push((outcome.attempts, outcome.ledger.live()));
+    outcome.rss_after_kib = rss::kib();
+    outcome
+}
+
+/// `--pool`: attempts are check-outs from a pool of 4 that connects in the
+/// background under the same faults; the pool's connects use policy `C`.
+fn run_pool<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
+    progress.set_message(format!("{} (pool)", C::NAME));
+    let members = usize::from(args.members);
+    let sim = Sim::start(SimConfig {
+        members,
+        faults: faults(args),
+        ..SimConfig::default()
+    });
+    let config = sim.connect_config().timeout(args.deadline_ms);
+    let mut dice = Dice(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let sample_every = (args.attempts / SAMPLES).max(1);
+    let mut outcome = Outcome {
+        name: C::NAME,
+        attempts: 0,
+        connected: 0,
+        timed_out: 0,
+        failed: 0,
+        released: Released::default(),
+        ledger: LedgerSnapshot::default(),
+        latency: Histogram::new(),
+        samples: Vec::with_capacity(SAMPLES as usize + 2),
+        rss_before_kib: rss::kib(),
+        rss_after_kib: None,
+        elapsed: Duration::ZERO,
+    };
+    outcome.samples.push((0, 0));
+    let started = Instant::now();
+    let pool: Pool<_, C> = Pool::start(sim.driver(), PoolConfig::new(4, config));
+    // A check-out waits up to 20 connect deadlines: the pool may be
+    // reconnecting after a leader change.
+    let wait = args.deadline_ms * 20;
+    while outcome.attempts < args.attempts {
+        outcome.attempts += 1;
+        if dice.chance(args.fault_rate / 10.0) {
+            sim.elect((dice.next() % members as u64) as usize);
+        }
+        let asked = Instant::now();
+        match pool.check_out(wait) {
+            Ok(mut client) => {
+                outcome.latency.record(asked.elapsed());
+                outcome.connected += 1;
+                let _ = client.offer(b"hello");
+            }
+            Err(_) => outcome.timed_out += 1,
+        }
+        progress.inc(1);
+        if outcome.attempts % sample_every == 0 {
+            outcome
+                .samples
+                .push((outcome.attempts, sim.ledger().live()));
+        }
+    }
+    let audit = pool.close();
+    outcome.released = audit.released;
+    outcome.failed = audit.failed_attempts;
     sim.settle();
     outcome.elapsed = started.elapsed();
     outcome.ledger = sim.ledger();

@@ -1,13 +1,14 @@
 //! The blocking convenience: poll an attempt to the end with an idle
 //! strategy.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::cleanup::{Cleanup, Leakless};
 use super::config::ConnectConfig;
 use super::error::{ConnectError, Failed};
 use super::{AsyncConnect, Client, Pending, Progress, Subscribed};
 use crate::Driver;
+use crate::observe::Observer;
 use crate::sync::os::thread;
 
 /// What to do between polls that found nothing to do.
@@ -72,10 +73,39 @@ pub fn connect_with<D: Driver, C: Cleanup>(
     config: ConnectConfig,
     idle: &mut impl Idle,
 ) -> Result<Client<D, C>, Failed> {
-    let attempt = AsyncConnect::<Pending, D, C>::start(driver, config).map_err(|error| Failed {
-        error,
-        released: Default::default(),
-    })?;
+    connect_observed(driver, config, idle, &())
+}
+
+/// [`connect_with`], telling `observer` how the attempt went.
+pub fn connect_observed<D: Driver, C: Cleanup>(
+    driver: D,
+    config: ConnectConfig,
+    idle: &mut impl Idle,
+    observer: &dyn Observer,
+) -> Result<Client<D, C>, Failed> {
+    observer.connect_started();
+    let started = Instant::now();
+    let result = AsyncConnect::<Pending, D, C>::start(driver, config)
+        .map_err(|error| Failed::ended(error, Default::default()))
+        .and_then(|attempt| run_attempt(attempt, idle));
+    match &result {
+        Ok(_) => observer.connected(started.elapsed()),
+        Err(failed) => {
+            match &failed.error {
+                ConnectError::TimedOut { state, .. } => observer.timed_out(*state),
+                error => observer.failed(error),
+            }
+            observer.released(&failed.released);
+        }
+    }
+    result
+}
+
+/// Polls an attempt to its end: connected, or failed with all released.
+pub(crate) fn run_attempt<D: Driver, C: Cleanup>(
+    attempt: AsyncConnect<Pending, D, C>,
+    idle: &mut impl Idle,
+) -> Result<Client<D, C>, Failed> {
     let subscribed = drive(attempt, AsyncConnect::<Pending, D, C>::poll, idle)?;
     drive(subscribed, AsyncConnect::<Subscribed, D, C>::poll, idle)
 }

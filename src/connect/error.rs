@@ -118,6 +118,10 @@ impl ConnectError {
 }
 
 /// A failed attempt: the error, and what was released on the way out.
+///
+/// Only the connect makes one, after releasing everything the attempt held
+/// or had pending, so holding a `Failed` proves the attempt has ended: a
+/// [`Retry`](crate::retry::Retry) starts its next attempt only from one.
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
 pub struct Failed {
@@ -126,6 +130,23 @@ pub struct Failed {
     pub error: ConnectError,
     /// What the attempt released as it failed.
     pub released: Released,
+    /// Keeps `Failed` from being made outside the crate.
+    _ended: Ended,
+}
+
+/// Proof that an attempt has ended; only this crate makes one.
+#[derive(Debug)]
+struct Ended;
+
+impl Failed {
+    /// An attempt that ended with `error`, after releasing `released`.
+    pub(crate) fn ended(error: ConnectError, released: Released) -> Self {
+        Failed {
+            error,
+            released,
+            _ended: Ended,
+        }
+    }
 }
 
 /// Closing released everything, but some closes returned errors.

@@ -54,7 +54,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Instant;
 
-pub use blocking::{Backoff, Idle, connect, connect_with};
+pub(crate) use blocking::run_attempt;
+pub use blocking::{Backoff, Idle, connect, connect_observed, connect_with};
 pub use cleanup::{Cleanup, Leakless, Naive, Released};
 pub use config::{ConfigError, ConnectConfig};
 pub use error::{ConnectError, Failed, ReleaseError, ResourceKind, StateName};
@@ -216,7 +217,7 @@ fn fail<S: Stage, D: Driver, C: Cleanup, Here, Next>(
     error: ConnectError,
 ) -> Progress<Here, Next> {
     let released = release::<S, D, C>(&mut ctx, held);
-    Progress::Failed(Failed { error, released })
+    Progress::Failed(Failed::ended(error, released))
 }
 
 fn timed_out<D: Driver>(ctx: &Context<D>, state: StateName) -> ConnectError {
