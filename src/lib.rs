@@ -142,6 +142,7 @@
 
 #[cfg(feature = "aeron")]
 pub mod aeron;
+pub mod audit;
 mod close;
 pub mod connect;
 mod driver;

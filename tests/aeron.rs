@@ -75,7 +75,17 @@ fn end_to_end_connect_send_close() {
     assert_eq!(driver_counts(&observer, EGRESS_STREAM).subscriptions, 1);
     assert_eq!(driver_counts(&observer, INGRESS_STREAM).publications, 1);
 
+    assert_eq!(
+        driver.ledger().live(),
+        2,
+        "the client's audit: its subscription and publication"
+    );
     client.close().unwrap();
+    assert_eq!(
+        driver.ledger().live(),
+        0,
+        "nothing live in the client's audit"
+    );
     assert!(eventually(WAIT, || responder.stats().sessions_closed == 1));
     assert!(eventually(WAIT, || {
         driver_counts(&observer, EGRESS_STREAM).subscriptions == 0
@@ -121,6 +131,8 @@ fn timed_out_attempts_while_held<C: Cleanup>(attempts: usize) -> usize {
     let live = settles_at(attempts + 1, || {
         driver_counts(&observer, EGRESS_STREAM).subscriptions
     });
+    // The client's own audit agrees with the media driver's counters.
+    assert_eq!(driver.ledger().live_subscriptions, live - 1);
     live - 1 // the fence
 }
 

@@ -8,6 +8,7 @@ use rusteron_client::{
     AeronPublication, AeronSubscription, Handlers,
 };
 
+use crate::audit::{Kind, Ledger, LedgerSnapshot, Tracked};
 use crate::driver::OfferError;
 use crate::sync::os::atomic_order::{Acquire, Relaxed, Release};
 use crate::sync::os::{Arc, AtomicBool, AtomicI64, Mutex, MutexGuard, thread};
@@ -90,8 +91,14 @@ impl std::fmt::Debug for Publication {
 
 /// A pending Aeron add and the creator half of its handoff.
 enum PendingAdd {
-    Subscription(AeronAsyncAddSubscription, Creator<Subscription, AeronError>),
-    Publication(AeronAsyncAddPublication, Creator<Publication, AeronError>),
+    Subscription(
+        AeronAsyncAddSubscription,
+        Creator<Tracked<Subscription>, AeronError>,
+    ),
+    Publication(
+        AeronAsyncAddPublication,
+        Creator<Tracked<Publication>, AeronError>,
+    ),
 }
 
 /// What happened to a pending add on one poll.
@@ -114,7 +121,10 @@ impl PendingAdd {
                 match poller.poll() {
                     Ok(None) => Step::Pending(PendingAdd::Subscription(poller, creator)),
                     Ok(Some(subscription)) => {
-                        shared.delivered(creator.complete(Ok(Subscription(subscription))));
+                        let subscription = shared
+                            .ledger
+                            .track(Kind::Subscription, Subscription(subscription));
+                        shared.delivered(creator.complete(Ok(subscription)));
                         Step::Done
                     }
                     Err(error) => {
@@ -132,7 +142,10 @@ impl PendingAdd {
                 match poller.poll() {
                     Ok(None) => Step::Pending(PendingAdd::Publication(poller, creator)),
                     Ok(Some(publication)) => {
-                        shared.delivered(creator.complete(Ok(Publication(publication))));
+                        let publication = shared
+                            .ledger
+                            .track(Kind::Publication, Publication(publication));
+                        shared.delivered(creator.complete(Ok(publication)));
                         Step::Done
                     }
                     Err(error) => {
@@ -167,8 +180,8 @@ pub struct AddCounts {
 
 /// A creation asked for by a requester, for the worker to start.
 enum Command {
-    Subscription(String, i32, Creator<Subscription, AeronError>),
-    Publication(String, i32, Creator<Publication, AeronError>),
+    Subscription(String, i32, Creator<Tracked<Subscription>, AeronError>),
+    Publication(String, i32, Creator<Tracked<Publication>, AeronError>),
 }
 
 /// What the connecting threads and the worker share. The Aeron client and
@@ -176,6 +189,8 @@ enum Command {
 /// thread alone; requesters reach it through `commands`.
 struct Shared {
     commands: Mutex<Vec<Command>>,
+    /// Every subscription and publication this client created, and closed.
+    ledger: Arc<Ledger>,
     /// Adds asked for and not yet resolved (commands + pending).
     in_flight: crate::sync::os::AtomicU64,
     counts: Mutex<AddCounts>,
@@ -195,6 +210,7 @@ impl Shared {
     fn delivered(&self, delivery: Result<Delivery, AeronError>) {
         if let Ok(Delivery::ClosedLate) = delivery {
             lock(&self.counts).closed_late += 1;
+            self.ledger.closed_late();
         }
     }
 
@@ -310,6 +326,7 @@ impl AeronDriver {
         let dir = CString::new(dir).map_err(|_| AeronError::InvalidChannel(dir.to_owned()))?;
         let shared = Arc::new(Shared {
             commands: Mutex::default(),
+            ledger: Arc::default(),
             in_flight: crate::sync::os::AtomicU64::new(0),
             counts: Mutex::default(),
             next_correlation_id: AtomicI64::new(0),
@@ -360,6 +377,12 @@ impl AeronDriver {
         }
     }
 
+    /// The audit of this client's resources: created, closed, live now
+    /// (what would still be live at shutdown), peak, double closes.
+    pub fn ledger(&self) -> LedgerSnapshot {
+        self.handle.shared.ledger.snapshot()
+    }
+
     /// Pending adds cancelled and late completions closed so far.
     pub fn add_counts(&self) -> AddCounts {
         *lock(&self.handle.shared.counts)
@@ -393,15 +416,15 @@ fn c_channel(channel: &str) -> Result<CString, AeronError> {
 }
 
 impl Driver for AeronDriver {
-    type Subscription = Subscription;
-    type Publication = Publication;
+    type Subscription = Tracked<Subscription>;
+    type Publication = Tracked<Publication>;
     type Error = AeronError;
 
     fn add_subscription(
         &self,
         channel: &str,
         stream_id: i32,
-    ) -> Requester<Subscription, AeronError> {
+    ) -> Requester<Tracked<Subscription>, AeronError> {
         let (creator, requester) = handoff();
         self.ask(Command::Subscription(
             channel.to_owned(),
@@ -411,17 +434,21 @@ impl Driver for AeronDriver {
         requester
     }
 
-    fn add_publication(&self, channel: &str, stream_id: i32) -> Requester<Publication, AeronError> {
+    fn add_publication(
+        &self,
+        channel: &str,
+        stream_id: i32,
+    ) -> Requester<Tracked<Publication>, AeronError> {
         let (creator, requester) = handoff();
         self.ask(Command::Publication(channel.to_owned(), stream_id, creator));
         requester
     }
 
-    fn is_connected(&self, publication: &Publication) -> bool {
+    fn is_connected(&self, publication: &Tracked<Publication>) -> bool {
         publication.0.is_connected()
     }
 
-    fn offer(&self, publication: &Publication, message: &[u8]) -> Result<(), OfferError> {
+    fn offer(&self, publication: &Tracked<Publication>, message: &[u8]) -> Result<(), OfferError> {
         match publication.0.offer(message) {
             Ok(_) => Ok(()),
             Err(AeronOfferError::NotConnected) => Err(OfferError::NotConnected),
@@ -434,7 +461,7 @@ impl Driver for AeronDriver {
 
     fn poll(
         &self,
-        subscription: &Subscription,
+        subscription: &Tracked<Subscription>,
         handler: &mut dyn FnMut(&[u8]),
         limit: usize,
     ) -> usize {

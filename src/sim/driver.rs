@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use super::cluster::{Cluster, Egress, Outgoing};
 use super::faults::{Dice, FaultProfile};
-use super::ledger::{Kind, Ledger};
 use super::{SimError, member_index};
+use crate::audit::{Kind, Ledger};
 use crate::driver::OfferError;
 use crate::sync::os::atomic_order::{Acquire, Relaxed, Release};
-use crate::sync::os::{Arc, AtomicBool, AtomicI64, AtomicU64, Condvar, Mutex, MutexGuard};
+use crate::sync::os::{Arc, AtomicBool, AtomicI64, Condvar, Mutex, MutexGuard};
 use crate::{Close, Creator, Delivery, Driver, Requester, handoff};
 
 /// Messages an egress subscription keeps before the oldest is overwritten,
@@ -73,7 +73,6 @@ pub(super) struct Shared {
     pub(super) ledger: Ledger,
     pub(super) cluster: Mutex<Cluster>,
     routes: Mutex<Routes>,
-    next_id: AtomicU64,
     next_correlation_id: AtomicI64,
     stopped: AtomicBool,
 }
@@ -88,7 +87,6 @@ impl Shared {
             ledger: Ledger::default(),
             cluster: Mutex::new(Cluster::new(config)),
             routes: Mutex::default(),
-            next_id: AtomicU64::new(1),
             next_correlation_id: AtomicI64::new(1),
             stopped: AtomicBool::new(false),
         }
@@ -246,7 +244,7 @@ impl Shared {
                 }));
             }
             Fate::Create => {
-                let id = self.next_id.fetch_add(1, Relaxed);
+                let id = self.ledger.next_id();
                 let resource = create(self, id);
                 if let Ok(Delivery::ClosedLate) = creator.complete(Ok(resource)) {
                     self.ledger.closed_late();

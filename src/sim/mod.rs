@@ -34,13 +34,12 @@
 mod cluster;
 mod driver;
 mod faults;
-mod ledger;
 
 use std::time::Duration;
 
+pub use crate::audit::{Ledger, LedgerSnapshot};
 pub use driver::{SimDriver, SimPublication, SimSubscription};
 pub use faults::FaultProfile;
-pub use ledger::{Ledger, LedgerSnapshot};
 
 use crate::connect::ConnectConfig;
 use crate::sync::os::{Arc, thread};

@@ -1,8 +1,36 @@
-//! The ledger: what the simulated driver has created and closed.
+//! The audit: a ledger of what a driver has created and closed, usable
+//! with any [`Driver`](crate::Driver).
+//!
+//! A driver records each resource it creates and each close; at shutdown
+//! the ledger says what is still live, the peak, and any double close
+//! (counted, never hidden). The simulation keeps one; the `aeron` driver
+//! keeps one; a driver of yours can wrap its resources in [`Tracked`] to
+//! keep one too:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use leakless::Close;
+//! use leakless::audit::{Kind, Ledger};
+//!
+//! struct Subscription;
+//! impl Close for Subscription {
+//!     type Error = std::convert::Infallible;
+//!     fn close(self) -> Result<(), Self::Error> { Ok(()) }
+//! }
+//!
+//! let ledger = Arc::new(Ledger::default());
+//! let tracked = ledger.track(Kind::Subscription, Subscription);
+//! assert_eq!(ledger.snapshot().live_subscriptions, 1);
+//! tracked.close().unwrap();
+//! assert_eq!(ledger.snapshot().live(), 0); // nothing live at shutdown
+//! ```
 
 use std::collections::HashSet;
+use std::ops::Deref;
 
-use crate::sync::os::{Mutex, MutexGuard};
+use crate::Close;
+use crate::sync::os::atomic_order::Relaxed;
+use crate::sync::os::{Arc, AtomicU64, Mutex, MutexGuard};
 
 /// Which kind of resource a ledger entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,7 +61,7 @@ pub struct LedgerSnapshot {
     /// Closes of a resource that was already closed (never hidden).
     pub double_closes: u64,
     /// Resources closed by the driver because their requester had given up
-    /// (late completions, closed exactly once).
+    /// (late completions, closed exactly once), as the driver reports them.
     pub late_closes: u64,
 }
 
@@ -44,11 +72,12 @@ impl LedgerSnapshot {
     }
 }
 
-/// Counts the simulated driver's resources: live, created, closed, peak,
-/// and double closes.
+/// Counts a driver's resources: live, created, closed, peak, and double
+/// closes.
 #[derive(Debug, Default)]
 pub struct Ledger {
     state: Mutex<State>,
+    next_id: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -66,7 +95,7 @@ impl Ledger {
     }
 
     /// Records a creation.
-    pub(crate) fn created(&self, kind: Kind, id: u64) {
+    pub fn created(&self, kind: Kind, id: u64) {
         let mut state = self.state();
         state.live.insert((kind, id));
         match kind {
@@ -83,7 +112,7 @@ impl Ledger {
     }
 
     /// Records a close; a close of something not live is a double close.
-    pub(crate) fn closed(&self, kind: Kind, id: u64) {
+    pub fn closed(&self, kind: Kind, id: u64) {
         let mut state = self.state();
         if !state.live.remove(&(kind, id)) {
             state.counts.double_closes += 1;
@@ -102,12 +131,62 @@ impl Ledger {
     }
 
     /// Records a late completion that the driver closed.
-    pub(crate) fn closed_late(&self) {
+    pub fn closed_late(&self) {
         self.state().counts.late_closes += 1;
     }
 
     /// The counts now.
     pub fn snapshot(&self) -> LedgerSnapshot {
         self.state().counts
+    }
+
+    /// A new id for a resource this ledger will track.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Relaxed)
+    }
+
+    /// Records `resource` as created, and returns it wrapped so that its
+    /// close is recorded too.
+    pub fn track<T: Close>(self: &Arc<Self>, kind: Kind, resource: T) -> Tracked<T> {
+        let id = self.next_id();
+        self.created(kind, id);
+        Tracked {
+            resource,
+            kind,
+            id,
+            ledger: self.clone(),
+        }
+    }
+}
+
+/// A resource whose creation and close a [`Ledger`] records.
+pub struct Tracked<T> {
+    resource: T,
+    kind: Kind,
+    id: u64,
+    ledger: Arc<Ledger>,
+}
+
+impl<T> Deref for Tracked<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.resource
+    }
+}
+
+impl<T: Close> Close for Tracked<T> {
+    type Error = T::Error;
+    fn close(self) -> Result<(), T::Error> {
+        self.ledger.closed(self.kind, self.id);
+        self.resource.close()
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Tracked<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked")
+            .field("resource", &self.resource)
+            .field("kind", &self.kind)
+            .finish()
     }
 }
