@@ -104,27 +104,24 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Result<Outcome, A
         let release_at = Instant::now() + min + Duration::from_nanos(dice.below(span));
         media.hold();
         let attempt_started = Instant::now();
-        let result = AsyncConnect::<Pending, _, C>::start(driver.clone(), config)
-            .map_err(|error| leakless::connect::Failed {
-                error,
-                released: Released::default(),
-            })
-            .and_then(|attempt| {
-                drive(
-                    attempt,
-                    AsyncConnect::<Pending, _, C>::poll,
-                    &media,
-                    release_at,
-                )
-            })
-            .and_then(|subscribed| {
-                drive(
-                    subscribed,
-                    AsyncConnect::<Subscribed, _, C>::poll,
-                    &media,
-                    release_at,
-                )
-            });
+        let Ok(attempt) = AsyncConnect::<Pending, _, C>::start(driver.clone(), config) else {
+            // The soak's configuration is fixed and valid: starting cannot fail.
+            unreachable!("the soak's aeron configuration is valid");
+        };
+        let result = drive(
+            attempt,
+            AsyncConnect::<Pending, _, C>::poll,
+            &media,
+            release_at,
+        )
+        .and_then(|subscribed| {
+            drive(
+                subscribed,
+                AsyncConnect::<Subscribed, _, C>::poll,
+                &media,
+                release_at,
+            )
+        });
         media.release();
         match result {
             Ok(mut client) => {
