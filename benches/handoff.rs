@@ -190,6 +190,76 @@ fn two_threads(c: &mut Criterion) {
     group.finish();
 }
 
+/// The awaited handoff: complete, then poll the receiving future once (it
+/// is ready). The same no-op waker for every contender, so the future's own
+/// cost is what is measured, not an executor's.
+fn awaited(c: &mut Criterion) {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    fn ready<F: Future + Unpin>(mut future: F) -> F::Output {
+        let mut cx = Context::from_waker(Waker::noop());
+        match Pin::new(&mut future).poll(&mut cx) {
+            Poll::Ready(output) => output,
+            Poll::Pending => unreachable!("the value was sent before the poll"),
+        }
+    }
+
+    let mut group = c.benchmark_group("awaited_round_trip");
+    group.bench_function("leakless", |b| {
+        b.iter(|| {
+            let (creator, requester) = handoff::<Val, ()>();
+            let _ = creator.complete(Ok(Val(black_box(7))));
+            black_box(ready(requester).unwrap().into_inner().0)
+        })
+    });
+    group.bench_function("tokio_oneshot", |b| {
+        b.iter(|| {
+            let (tx, rx) = tokio::sync::oneshot::channel::<u64>();
+            tx.send(black_box(7)).unwrap();
+            black_box(ready(rx).unwrap())
+        })
+    });
+    group.bench_function("futures_oneshot", |b| {
+        b.iter(|| {
+            let (tx, rx) = futures::channel::oneshot::channel::<u64>();
+            tx.send(black_box(7)).unwrap();
+            black_box(ready(rx).unwrap())
+        })
+    });
+    group.bench_function("leakless_pending_then_ready", |b| {
+        // The path with a waker registered: poll (pending), complete (wake),
+        // poll again.
+        b.iter(|| {
+            let (creator, mut requester) = handoff::<Val, ()>();
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(Pin::new(&mut requester).poll(&mut cx).is_pending());
+            let _ = creator.complete(Ok(Val(black_box(7))));
+            black_box(ready(requester).unwrap().into_inner().0)
+        })
+    });
+    group.bench_function("tokio_oneshot_pending_then_ready", |b| {
+        b.iter(|| {
+            let (tx, mut rx) = tokio::sync::oneshot::channel::<u64>();
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+            tx.send(black_box(7)).unwrap();
+            black_box(ready(rx).unwrap())
+        })
+    });
+    group.bench_function("futures_oneshot_pending_then_ready", |b| {
+        b.iter(|| {
+            let (tx, mut rx) = futures::channel::oneshot::channel::<u64>();
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(Pin::new(&mut rx).poll(&mut cx).is_pending());
+            tx.send(black_box(7)).unwrap();
+            black_box(ready(rx).unwrap())
+        })
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -200,6 +270,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = single_thread, give_up, two_threads
+    targets = single_thread, give_up, two_threads, awaited
 }
 criterion_main!(benches);

@@ -14,6 +14,7 @@ mutants=(
   "both_close|loom_handoff|resource closed twice"
   "relaxed_publish|loom_handoff|Causality violation"
   "naive_connect|loom_connect|resources created|Allocation leaked"
+  "lost_wake|loom_async|deadlock"
 )
 
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"

@@ -18,6 +18,10 @@ pub(crate) const BOTH_CLOSE: bool = cfg!(leakless_mutant = "both_close");
 /// release/acquire pair: the requester may read the cell before the write.
 pub(crate) const RELAXED_PUBLISH: bool = cfg!(leakless_mutant = "relaxed_publish");
 
+/// An awaiting requester registers its waker without checking whether the
+/// outcome arrived meanwhile: the creator, already finished, never wakes it.
+pub(crate) const LOST_WAKE: bool = cfg!(leakless_mutant = "lost_wake");
+
 /// The bit the BOTH_CLOSE mutant uses to keep itself memory-safe; never set
 /// in a normal build.
 pub(crate) const FIRST_OUT: u8 = 0b1_0000;

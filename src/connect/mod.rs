@@ -42,6 +42,7 @@
 //! let _ = attempt.poll(); // use after close: `attempt` was moved
 //! ```
 
+mod asynchronous;
 mod blocking;
 mod cleanup;
 mod config;
@@ -54,6 +55,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Instant;
 
+pub use asynchronous::{Sleep, YieldNow, YieldOnce, connect_async, connect_async_with};
 pub(crate) use blocking::run_attempt;
 pub use blocking::{Backoff, Idle, connect, connect_observed, connect_with};
 pub use cleanup::{Cleanup, Leakless, Naive, Released};

@@ -142,10 +142,10 @@ unsafe fn finish<T, E>(shared: Shared<T, E>, bits: u8) -> Gone {
         // free, which follows its Acquire load of the cleared bit.
         // WAITING is set, so subtracting it clears it (one instruction).
         inner.state.fetch_sub(WAITING, Release);
-        // The thread handle is our own copy: the allocation may already be
-        // freed by the time we unpark.
-        if let Some(thread) = waiter {
-            thread.unpark();
+        // The waiter is our own copy: the allocation may already be freed
+        // by the time we wake it.
+        if let Some(waiter) = waiter {
+            waiter.wake();
         }
     }
     Gone {

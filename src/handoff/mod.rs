@@ -64,8 +64,24 @@ pub(crate) struct Inner<T, E> {
     /// The outcome; initialised by the creator before it sets `DONE`
     /// (unless `ABANDONED`), moved out by exactly one side afterwards.
     pub(crate) value: UnsafeCell<MaybeUninit<Result<T, E>>>,
-    /// The requester's thread while it is parked (`WAITING`).
-    pub(crate) waiter: UnsafeCell<Option<Thread>>,
+    /// Who to wake while the requester waits (`WAITING`): its parked
+    /// thread, or the waker of the task awaiting it.
+    pub(crate) waiter: UnsafeCell<Option<Waiter>>,
+}
+
+/// A waiting requester: a parked thread or an awaiting task.
+pub(crate) enum Waiter {
+    Thread(Thread),
+    Task(std::task::Waker),
+}
+
+impl Waiter {
+    pub(crate) fn wake(self) {
+        match self {
+            Waiter::Thread(thread) => thread.unpark(),
+            Waiter::Task(waker) => waker.wake(),
+        }
+    }
 }
 
 /// A pointer to the shared allocation; freed by whichever half sees the

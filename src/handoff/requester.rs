@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use super::state::{ABANDONED, DONE, GONE, WAITING};
-use super::{Cancelled, CreateError, Inner, Shared};
+use super::{Cancelled, CreateError, Inner, Shared, Waiter};
 use crate::mutant;
 use crate::sync::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use crate::sync::{SPINS_BEFORE_PARK, current_thread, park, park_timeout, spin_loop};
@@ -117,9 +117,9 @@ impl<T: Close, E> Requester<T, E> {
         };
         // SAFETY: live until one side sees the other's bit.
         let inner = unsafe { shared.get() };
-        // ORDERING: Acquire pairs with the creator's Release of DONE: if it
-        // is set, the creator is finished and the cell's outcome visible.
-        let now = inner.state.load(Acquire);
+        // A task that awaited this requester and was dropped left its waker
+        // registered: take it back first, so WAITING is clear below.
+        let now = withdraw(inner);
         if mutant::AERON_1574 && now & DONE == 0 {
             // Give up without telling anyone: the completion will find a
             // requester that looks interested and is not there.
@@ -153,8 +153,8 @@ impl<T: Close, E> Requester<T, E> {
         } else {
             None
         };
-        // SAFETY: the creator is finished (DONE acquired; WAITING is never
-        // set outside a wait) and we do not use `shared` again.
+        // SAFETY: the creator is finished (DONE acquired; WAITING was
+        // withdrawn above) and we do not use `shared` again.
         unsafe { shared.release(prev & DONE != 0) };
         match outcome {
             Some(Ok(resource)) => resource.close().map(|()| Cancelled::ClosedLate),
@@ -200,11 +200,16 @@ impl<T: Close, E> Requester<T, E> {
         }
         // SAFETY: live: we hold `shared` and have not given up.
         let inner = unsafe { shared.get() };
-        // SAFETY: WAITING is clear (only we set it, and every wait clears it
-        // before returning), so the creator does not touch the slot.
+        // A task that awaited this requester may have left its waker.
+        let state = withdraw(inner);
+        if state & DONE != 0 {
+            return self.take_if_done(state);
+        }
+        // SAFETY: WAITING is clear (withdrawn above; only we set it), so the
+        // creator does not touch the slot.
         inner
             .waiter
-            .with_mut(|slot| unsafe { *slot = Some(current_thread()) });
+            .with_mut(|slot| unsafe { *slot = Some(Waiter::Thread(current_thread())) });
         // ORDERING: Release publishes the slot to the creator's Acquire RMW;
         // on failure, Acquire pairs with the creator's Release of DONE.
         if let Err(state) = inner.state.compare_exchange(0, WAITING, Release, Acquire) {
@@ -245,6 +250,99 @@ impl<T: Close, E> Requester<T, E> {
                 return None;
             }
             // DONE arrived as the deadline passed: take it on the next turn.
+        }
+    }
+}
+
+/// Takes back a registration left by an earlier wait or poll, so that
+/// `WAITING` is clear; returns the state then (which may have `DONE`).
+fn withdraw<T, E>(inner: &Inner<T, E>) -> u8 {
+    // ORDERING: Acquire pairs with the creator's Release of DONE and of the
+    // WAITING clear.
+    let mut state = inner.state.load(Acquire);
+    if state & WAITING == 0 {
+        return state;
+    }
+    if state & DONE == 0 {
+        // ORDERING: Acquire on failure, as above; on success the creator has
+        // not touched the slot, which is ours again.
+        match inner.state.compare_exchange(WAITING, 0, Acquire, Acquire) {
+            Ok(_) => {
+                // SAFETY: WAITING is clear and DONE is not set: the slot is
+                // ours; dropping the stale waker here is fine.
+                inner.waiter.with_mut(|slot| unsafe { *slot = None });
+                return 0;
+            }
+            Err(now) => state = now,
+        }
+    }
+    // DONE with WAITING: the creator is taking the waiter and will clear the
+    // bit next; a bounded wait on two of its instructions.
+    while state & WAITING != 0 {
+        spin_loop();
+        state = inner.state.load(Acquire);
+    }
+    state
+}
+
+// A requester holds only a pointer to the shared allocation; it is never
+// pinned in place, so moving it after a poll is fine.
+impl<T: Close, E> Unpin for Requester<T, E> {}
+
+/// Awaiting a requester takes the outcome when creation finishes; dropping
+/// the future gives up, exactly like dropping the requester. The waker is
+/// registered in the same slot a blocking wait uses, behind the same state
+/// bit: no lock, no runtime.
+impl<T: Close, E> std::future::Future for Requester<T, E> {
+    type Output = Outcome<T, E>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        let Some(shared) = this.shared else {
+            return Poll::Ready(Err(CreateError::Spent));
+        };
+        // SAFETY: live while `Some`.
+        let inner = unsafe { shared.get() };
+        // A registration from an earlier poll is taken back first: its
+        // waker may not be this poll's, and a creator already finishing
+        // would wake that one. If the creator is finishing, this waits for
+        // it to hand the slot back (two of its instructions).
+        let state = withdraw(inner);
+        if state & DONE != 0 {
+            return match this.take_if_done(state) {
+                Some(outcome) => Poll::Ready(outcome),
+                None => Poll::Pending,
+            };
+        }
+        // WAITING is clear and DONE is not set: the slot is ours.
+        // SAFETY: as just said; the creator only touches it after it sees
+        // WAITING in its own RMW.
+        inner
+            .waiter
+            .with_mut(|slot| unsafe { *slot = Some(Waiter::Task(cx.waker().clone())) });
+        if mutant::LOST_WAKE {
+            // The bug: publish without checking for a completion that landed
+            // since the load above.
+            inner.state.fetch_or(WAITING, Release);
+            return Poll::Pending;
+        }
+        // ORDERING: Release publishes the slot to the creator's Acquire RMW;
+        // on failure, Acquire pairs with the creator's Release of DONE.
+        match inner.state.compare_exchange(0, WAITING, Release, Acquire) {
+            Ok(_) => Poll::Pending,
+            Err(now) => {
+                // DONE arrived: the slot is still ours; clear it and take.
+                // SAFETY: WAITING was never set by this poll.
+                inner.waiter.with_mut(|slot| unsafe { *slot = None });
+                match this.take_if_done(now) {
+                    Some(outcome) => Poll::Ready(outcome),
+                    None => Poll::Pending,
+                }
+            }
         }
     }
 }

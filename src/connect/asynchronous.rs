@@ -1,0 +1,120 @@
+//! The connect as a future, with no runtime dependency: the same typestate
+//! machine, polled between pauses that you supply.
+//!
+//! Dropping the future at any `.await` drops the attempt it holds, which
+//! releases everything held or pending, exactly like dropping the attempt.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::cleanup::{Cleanup, Leakless};
+use super::config::ConnectConfig;
+use super::error::Failed;
+use super::{AsyncConnect, Client, Pending, Progress, Subscribed};
+use crate::Driver;
+
+/// A pause between two polls of a connect: a timer from your runtime, or
+/// [`YieldNow`] where there is none.
+///
+/// With tokio:
+///
+/// ```
+/// use std::time::Duration;
+/// use leakless::connect::Sleep;
+///
+/// struct TokioSleep;
+/// impl Sleep for TokioSleep {
+///     type Pause = tokio::time::Sleep;
+///     fn sleep(&self, duration: Duration) -> Self::Pause {
+///         tokio::time::sleep(duration)
+///     }
+/// }
+/// ```
+pub trait Sleep {
+    /// The future of one pause.
+    type Pause: Future<Output = ()>;
+    /// A pause of about `duration`.
+    fn sleep(&self, duration: Duration) -> Self::Pause;
+}
+
+/// A pause that only yields to the executor once (it ignores the duration):
+/// works on any executor, without a timer, at the cost of polling busily.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct YieldNow;
+
+/// The future of a [`YieldNow`] pause.
+#[derive(Debug, Default)]
+pub struct YieldOnce {
+    yielded: bool,
+}
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Sleep for YieldNow {
+    type Pause = YieldOnce;
+    fn sleep(&self, _duration: Duration) -> YieldOnce {
+        YieldOnce::default()
+    }
+}
+
+/// How long the async connect pauses between polls that found nothing to do.
+const POLL_INTERVAL: Duration = Duration::from_micros(100);
+
+/// Connects with the leakless policy, pausing with `sleep` between polls.
+///
+/// ```
+/// # leakless::doc_std(|| {
+/// use leakless::connect::{YieldNow, connect_async};
+/// use leakless::sim::{Sim, SimConfig};
+///
+/// let sim = Sim::start(SimConfig::default());
+/// let client = futures::executor::block_on(connect_async(sim.driver(), sim.connect_config(), &YieldNow))
+///     .unwrap();
+/// client.close().unwrap();
+/// # });
+/// ```
+pub async fn connect_async<D: Driver, S: Sleep>(
+    driver: D,
+    config: ConnectConfig,
+    sleep: &S,
+) -> Result<Client<D>, Failed> {
+    connect_async_with::<D, Leakless, S>(driver, config, sleep).await
+}
+
+/// [`connect_async`] with cleanup policy `C`.
+pub async fn connect_async_with<D: Driver, C: Cleanup, S: Sleep>(
+    driver: D,
+    config: ConnectConfig,
+    sleep: &S,
+) -> Result<Client<D, C>, Failed> {
+    let mut attempt = AsyncConnect::<Pending, D, C>::start(driver, config)
+        .map_err(|error| Failed::ended(error, Default::default()))?;
+    let mut subscribed: AsyncConnect<Subscribed, D, C> = loop {
+        match attempt.poll() {
+            Progress::Pending(same) => attempt = same,
+            Progress::Ready(next) => break next,
+            Progress::Failed(failed) => return Err(failed),
+        }
+        sleep.sleep(POLL_INTERVAL).await;
+    };
+    loop {
+        match subscribed.poll() {
+            Progress::Pending(same) => subscribed = same,
+            Progress::Ready(client) => return Ok(client),
+            Progress::Failed(failed) => return Err(failed),
+        }
+        sleep.sleep(POLL_INTERVAL).await;
+    }
+}
