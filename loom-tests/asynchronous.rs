@@ -14,7 +14,7 @@ use std::task::{Context, Waker};
 use loom::future::block_on;
 use loom::thread;
 
-use leakless::{Close, handoff};
+use leakless::handoff;
 use support::{Res, assert_closed_once, unbounded};
 
 type Error = &'static str;

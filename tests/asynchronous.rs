@@ -160,7 +160,7 @@ async fn awaited_under_tokio() {
     let resource = tally.create();
     let worker = tokio::task::spawn_blocking(move || creator.complete(Ok(resource)));
     let taken = requester.await.unwrap();
-    worker.await.unwrap().unwrap();
+    assert_eq!(worker.await.unwrap(), Ok(Delivery::Delivered));
     drop(taken);
     assert_eq!(tally.closed(), 1);
 }
