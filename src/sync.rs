@@ -80,6 +80,22 @@ mod imp {
     }
 }
 
+/// A waker that unparks the calling thread: how a blocking wait registers
+/// in the same slot as an awaiting task. (One allocation, on the slow path
+/// only: when the wait is about to park.)
+pub(crate) fn thread_waker() -> std::task::Waker {
+    struct Unpark(Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    std::task::Waker::from(std::sync::Arc::new(Unpark(current_thread())))
+}
+
 /// Runs `f` inside a loom model under `--cfg loom`, directly otherwise.
 #[cfg(loom)]
 pub(crate) fn model(f: impl Fn() + Send + Sync + 'static) {

@@ -144,8 +144,8 @@ unsafe fn finish<T, E>(shared: Shared<T, E>, bits: u8) -> Gone {
         inner.state.fetch_sub(WAITING, Release);
         // The waiter is our own copy: the allocation may already be freed
         // by the time we wake it.
-        if let Some(waiter) = waiter {
-            waiter.wake();
+        if let Some(waker) = waiter {
+            waker.wake();
         }
     }
     Gone {

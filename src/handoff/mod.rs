@@ -28,7 +28,9 @@ pub use error::{Cancelled, CreateError, Delivery};
 pub use requester::Requester;
 
 use crate::sync::Ordering::{Acquire, Release};
-use crate::sync::{AtomicU8, Thread, Track, UnsafeCell, spin_loop};
+use std::task::Waker;
+
+use crate::sync::{AtomicU8, Track, UnsafeCell, spin_loop};
 use crate::{Close, mutant};
 
 /// Creates a connected [`Creator`] / [`Requester`] pair for one resource.
@@ -64,24 +66,10 @@ pub(crate) struct Inner<T, E> {
     /// The outcome; initialised by the creator before it sets `DONE`
     /// (unless `ABANDONED`), moved out by exactly one side afterwards.
     pub(crate) value: UnsafeCell<MaybeUninit<Result<T, E>>>,
-    /// Who to wake while the requester waits (`WAITING`): its parked
-    /// thread, or the waker of the task awaiting it.
-    pub(crate) waiter: UnsafeCell<Option<Waiter>>,
-}
-
-/// A waiting requester: a parked thread or an awaiting task.
-pub(crate) enum Waiter {
-    Thread(Thread),
-    Task(std::task::Waker),
-}
-
-impl Waiter {
-    pub(crate) fn wake(self) {
-        match self {
-            Waiter::Thread(thread) => thread.unpark(),
-            Waiter::Task(waker) => waker.wake(),
-        }
-    }
+    /// Who to wake while the requester waits (`WAITING`): the waker of
+    /// the task awaiting it, or one that unparks its blocked thread. One
+    /// waker type for both keeps the slot two words, niche included.
+    pub(crate) waiter: UnsafeCell<Option<Waker>>,
 }
 
 /// A pointer to the shared allocation; freed by whichever half sees the

@@ -5,10 +5,10 @@ use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use super::state::{ABANDONED, DONE, GONE, WAITING};
-use super::{Cancelled, CreateError, Inner, Shared, Waiter};
+use super::{Cancelled, CreateError, Inner, Shared};
 use crate::mutant;
 use crate::sync::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use crate::sync::{SPINS_BEFORE_PARK, current_thread, park, park_timeout, spin_loop};
+use crate::sync::{SPINS_BEFORE_PARK, park, park_timeout, spin_loop, thread_waker};
 use crate::{Close, Owned};
 
 /// What a requester receives: the resource in its guard, or why there is none.
@@ -209,7 +209,7 @@ impl<T: Close, E> Requester<T, E> {
         // creator does not touch the slot.
         inner
             .waiter
-            .with_mut(|slot| unsafe { *slot = Some(Waiter::Thread(current_thread())) });
+            .with_mut(|slot| unsafe { *slot = Some(thread_waker()) });
         // ORDERING: Release publishes the slot to the creator's Acquire RMW;
         // on failure, Acquire pairs with the creator's Release of DONE.
         if let Err(state) = inner.state.compare_exchange(0, WAITING, Release, Acquire) {
@@ -323,7 +323,7 @@ impl<T: Close, E> std::future::Future for Requester<T, E> {
         // WAITING in its own RMW.
         inner
             .waiter
-            .with_mut(|slot| unsafe { *slot = Some(Waiter::Task(cx.waker().clone())) });
+            .with_mut(|slot| unsafe { *slot = Some(cx.waker().clone()) });
         if mutant::LOST_WAKE {
             // The bug: publish without checking for a completion that landed
             // since the load above.
