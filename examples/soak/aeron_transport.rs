@@ -8,13 +8,11 @@ use indicatif::ProgressBar;
 use leakless::aeron::testing::{Responder, SteppedDriver, driver_counts, eventually};
 use leakless::aeron::{AeronDriver, AeronError};
 use leakless::connect::{
-    AsyncConnect, Cleanup, ConnectConfig, ConnectError, Pending, Progress, Released, Subscribed,
+    AsyncConnect, Cleanup, ConnectConfig, ConnectError, Pending, Progress, Subscribed,
 };
-use leakless::sim::LedgerSnapshot;
 use rusteron_client::Handlers;
 
 use crate::cli::Args;
-use crate::histogram::Histogram;
 use crate::rss;
 use crate::workload::Outcome;
 
@@ -76,20 +74,7 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Result<Outcome, A
     let (min, max) = (args.latency_ms.start, args.latency_ms.end);
     let span = (max - min).as_nanos() as u64;
     let sample_every = (args.attempts / 1_000).max(1);
-    let mut outcome = Outcome {
-        name: C::NAME,
-        attempts: 0,
-        connected: 0,
-        timed_out: 0,
-        failed: 0,
-        released: Released::default(),
-        ledger: LedgerSnapshot::default(),
-        latency: Histogram::new(),
-        samples: vec![(0, 0)],
-        rss_before_kib: rss::kib(),
-        rss_after_kib: None,
-        elapsed: Duration::ZERO,
-    };
+    let mut outcome = Outcome::new(C::NAME);
     let started = Instant::now();
     while outcome.attempts < args.attempts {
         outcome.attempts += 1;

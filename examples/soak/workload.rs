@@ -34,6 +34,29 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// An empty outcome for implementation `name`, with the memory reading
+    /// taken now.
+    pub fn new(name: &'static str) -> Self {
+        Outcome {
+            name,
+            attempts: 0,
+            connected: 0,
+            timed_out: 0,
+            failed: 0,
+            released: Released::default(),
+            ledger: LedgerSnapshot::default(),
+            latency: Histogram::new(),
+            samples: {
+                let mut samples = Vec::with_capacity(SAMPLES as usize + 2);
+                samples.push((0, 0));
+                samples
+            },
+            rss_before_kib: rss::kib(),
+            rss_after_kib: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     /// Late completions closed: by the driver side (the attempt had given
     /// up first) and by the attempts (creation had finished first).
     pub fn late_closes(&self) -> u64 {
@@ -103,22 +126,7 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
     let base = sim.connect_config().timeout(args.deadline_ms);
     let mut dice = Dice(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let sample_every = (args.attempts / SAMPLES).max(1);
-    let mut outcome = Outcome {
-        name: C::NAME,
-        attempts: 0,
-        connected: 0,
-        timed_out: 0,
-        failed: 0,
-        released: Released::default(),
-        ledger: LedgerSnapshot::default(),
-        latency: Histogram::new(),
-        samples: Vec::with_capacity(SAMPLES as usize + 2),
-        rss_before_kib: None,
-        rss_after_kib: None,
-        elapsed: Duration::ZERO,
-    };
-    outcome.samples.push((0, 0));
-    outcome.rss_before_kib = rss::kib();
+    let mut outcome = Outcome::new(C::NAME);
     let started = Instant::now();
 
     'clients: while outcome.attempts < args.attempts {
@@ -191,21 +199,7 @@ fn run_pool<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
     let config = sim.connect_config().timeout(args.deadline_ms);
     let mut dice = Dice(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let sample_every = (args.attempts / SAMPLES).max(1);
-    let mut outcome = Outcome {
-        name: C::NAME,
-        attempts: 0,
-        connected: 0,
-        timed_out: 0,
-        failed: 0,
-        released: Released::default(),
-        ledger: LedgerSnapshot::default(),
-        latency: Histogram::new(),
-        samples: Vec::with_capacity(SAMPLES as usize + 2),
-        rss_before_kib: rss::kib(),
-        rss_after_kib: None,
-        elapsed: Duration::ZERO,
-    };
-    outcome.samples.push((0, 0));
+    let mut outcome = Outcome::new(C::NAME);
     let started = Instant::now();
     let pool: Pool<_, C> = Pool::start(sim.driver(), PoolConfig::new(4, config));
     // A check-out waits up to 20 connect deadlines: the pool may be

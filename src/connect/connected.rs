@@ -128,18 +128,8 @@ impl<D: Driver, C: Cleanup> AsyncConnect<Connected, D, C> {
             unreachable!("an attempt is only emptied by consuming it")
         };
         let (ctx, held) = (&mut attempt.ctx, &mut attempt.held);
-        let mut inbox = Vec::new();
-        ctx.driver.poll(
-            &held.subscription,
-            &mut |bytes| {
-                if let Ok(message) = protocol::decode(bytes) {
-                    inbox.push(message);
-                }
-            },
-            POLL_LIMIT,
-        );
         let mut handled = 0;
-        for message in inbox {
+        for message in ctx.read_egress(&held.subscription, POLL_LIMIT) {
             match message {
                 Message::Session(header, payload)
                     if header.cluster_session_id == held.session.session_id =>

@@ -154,6 +154,26 @@ impl<D: Driver> Context<D> {
     fn expired(&self) -> bool {
         self.driver.now() >= self.deadline
     }
+
+    /// Reads up to `limit` egress messages; bytes that do not decode (other
+    /// traffic, a newer message type) are skipped.
+    fn read_egress(
+        &self,
+        subscription: &D::Subscription,
+        limit: usize,
+    ) -> Vec<crate::protocol::Message> {
+        let mut inbox = Vec::new();
+        self.driver.poll(
+            subscription,
+            &mut |bytes| {
+                if let Ok(message) = crate::protocol::decode(bytes) {
+                    inbox.push(message);
+                }
+            },
+            limit,
+        );
+        inbox
+    }
 }
 
 impl<S: Stage, D: Driver, C: Cleanup> AsyncConnect<S, D, C> {

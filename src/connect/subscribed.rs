@@ -235,17 +235,7 @@ fn send<D: Driver>(ctx: &mut Context<D>, held: &mut Held<D>) -> Next {
 
 /// Step 3: read the answer to our request.
 fn await_response<D: Driver>(ctx: &Context<D>, held: &mut Held<D>) -> Next {
-    let mut inbox = Vec::new();
-    ctx.driver.poll(
-        &held.subscription,
-        &mut |bytes| {
-            if let Ok(message) = protocol::decode(bytes) {
-                inbox.push(message);
-            }
-        },
-        POLL_LIMIT,
-    );
-    for message in inbox {
+    for message in ctx.read_egress(&held.subscription, POLL_LIMIT) {
         match message {
             Message::Event(event) if event.correlation_id == ctx.correlation_id => {
                 return match event.code {
