@@ -499,3 +499,30 @@ fn retry_loop_leakless_leaks_nothing_and_never_holds_more_than_one() {
     assert!(ledger.peak_live <= 1, "peak live {}", ledger.peak_live);
     assert_clean(&sim);
 }
+
+#[test]
+fn keep_alives_keep_a_quiet_session_open_past_the_session_timeout() {
+    let sim = sim(SimConfig {
+        session_timeout: Duration::from_millis(40),
+        ..SimConfig::default()
+    });
+    let mut kept = connect(sim.driver(), sim.connect_config()).unwrap();
+    let quiet = connect(sim.driver(), sim.connect_config()).unwrap();
+    assert_eq!(sim.open_sessions(), 2);
+    let until = Instant::now() + Duration::from_millis(150);
+    while Instant::now() < until {
+        kept.send_keep_alive().unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The cluster times sessions out lazily, when it next hears anything.
+    kept.send_keep_alive().unwrap();
+    assert_eq!(sim.open_sessions(), 1, "the quiet session timed out");
+    kept.offer(b"still here").unwrap();
+    let mut echoed = 0;
+    while echoed == 0 {
+        echoed += kept.poll_egress(|_| {});
+    }
+    drop(quiet);
+    kept.close().unwrap();
+    assert_clean(&sim);
+}

@@ -186,3 +186,123 @@ fn endpoints_parse_and_skip_garbage() {
     );
     assert!(parse_endpoints("").is_empty());
 }
+
+// ---- Aeron 1.15.1's layout (schema 111, version 0) ------------------------------
+
+fn keep_alive() -> Message {
+    Message::KeepAlive(SessionKeepAlive {
+        leadership_term_id: 3,
+        cluster_session_id: 42,
+    })
+}
+
+#[test]
+fn every_message_round_trips_in_both_layouts() {
+    let mut messages = all_messages();
+    messages.push(keep_alive());
+    for layout in [Layout::Current, Layout::Aeron1_15] {
+        for message in &messages {
+            let bytes = encode_with(layout, message);
+            let mut expected = message.clone();
+            // Fields the old schema does not have come back as its null value.
+            if layout == Layout::Aeron1_15 {
+                match &mut expected {
+                    Message::Connect(c) => {
+                        c.version = 0;
+                        c.client_info.clear();
+                    }
+                    Message::Event(e) => {
+                        e.version = 0;
+                        e.leader_heartbeat_timeout_ns = 0;
+                    }
+                    _ => {}
+                }
+            }
+            assert_eq!(
+                decode_with(layout, &bytes),
+                Ok(expected),
+                "{layout:?} {message:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn connect_request_in_the_1_15_layout_byte_for_byte() {
+    let bytes = encode_with(
+        Layout::Aeron1_15,
+        &Message::Connect(SessionConnectRequest {
+            correlation_id: 5,
+            response_stream_id: 102,
+            version: PROTOCOL_VERSION,
+            response_channel: String::from("ch"),
+            encoded_credentials: vec![9],
+            client_info: String::from("not in 1.15"),
+        }),
+    );
+    let expected: Vec<u8> = [
+        &[12, 0, 4, 0, 111, 0, 0, 0][..], // block 12, template 4, schema 111, version 0
+        &[5, 0, 0, 0, 0, 0, 0, 0],        // correlationId
+        &[102, 0, 0, 0],                  // responseStreamId
+        &[2, 0, 0, 0, b'c', b'h'],        // responseChannel
+        &[1, 0, 0, 0, 9],                 // encodedCredentials
+    ]
+    .concat();
+    assert_eq!(bytes, expected);
+}
+
+#[test]
+fn session_event_from_a_1_15_node_decodes() {
+    // SessionEvent as 1.15.1 lays it out: template 3, block 32.
+    let mut bytes = vec![32, 0, 3, 0, 111, 0, 0, 0];
+    bytes.extend_from_slice(&77i64.to_le_bytes()); // clusterSessionId
+    bytes.extend_from_slice(&5i64.to_le_bytes()); // correlationId
+    bytes.extend_from_slice(&2i64.to_le_bytes()); // leadershipTermId
+    bytes.extend_from_slice(&1i32.to_le_bytes()); // leaderMemberId
+    bytes.extend_from_slice(&2i32.to_le_bytes()); // code REDIRECT
+    bytes.extend_from_slice(&7u32.to_le_bytes());
+    bytes.extend_from_slice(b"1=h:900");
+    match decode_with(Layout::Aeron1_15, &bytes) {
+        Ok(Message::Event(event)) => {
+            assert_eq!(
+                (
+                    event.cluster_session_id,
+                    event.correlation_id,
+                    event.leader_member_id
+                ),
+                (77, 5, 1)
+            );
+            assert_eq!(event.code, EventCode::Redirect);
+            assert_eq!(event.detail, "1=h:900");
+        }
+        other => panic!("expected an event, got {other:?}"),
+    }
+    // The same bytes are a connect request under the current template ids:
+    // the layout decides, so it is part of the configuration.
+    assert!(!matches!(decode(&bytes), Ok(Message::Event(_))));
+}
+
+#[test]
+fn egress_message_header_of_1_15_is_a_session_message() {
+    let mut bytes = vec![24, 0, 2, 0, 111, 0, 0, 0];
+    bytes.extend_from_slice(&1i64.to_le_bytes());
+    bytes.extend_from_slice(&42i64.to_le_bytes());
+    bytes.extend_from_slice(&0i64.to_le_bytes());
+    bytes.extend_from_slice(b"echo");
+    match decode_with(Layout::Aeron1_15, &bytes) {
+        Ok(Message::Session(header, payload)) => {
+            assert_eq!(header.cluster_session_id, 42);
+            assert_eq!(payload, b"echo");
+        }
+        other => panic!("expected a session message, got {other:?}"),
+    }
+}
+
+#[test]
+fn keep_alive_layouts_byte_for_byte() {
+    let current = encode_with(Layout::Current, &keep_alive());
+    assert_eq!(&current[..8], &[16, 0, 5, 0, 111, 0, 18, 0]);
+    let old = encode_with(Layout::Aeron1_15, &keep_alive());
+    assert_eq!(&old[..8], &[16, 0, 6, 0, 111, 0, 0, 0]);
+    assert_eq!(&current[8..], &old[8..]);
+}

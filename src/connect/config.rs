@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::protocol::Layout;
+
 /// Configuration of a cluster connect.
 ///
 /// ```
@@ -30,11 +32,14 @@ pub struct ConnectConfig {
     pub timeout: Duration,
     /// Credentials sent with the connect request and on a challenge.
     pub credentials: Vec<u8>,
+    /// The cluster's codec layout (its schema version).
+    pub layout: Layout,
 }
 
 impl ConnectConfig {
     /// A configuration with the egress subscription's channel and stream,
-    /// ingress stream 101, a 5 s timeout, no members yet and no credentials.
+    /// ingress stream 101, a 5 s timeout, no members yet, no credentials,
+    /// and the current codec layout.
     pub fn new(egress_channel: impl Into<String>, egress_stream_id: i32) -> Self {
         Self {
             egress_channel: egress_channel.into(),
@@ -43,6 +48,7 @@ impl ConnectConfig {
             members: Vec::new(),
             timeout: Duration::from_secs(5),
             credentials: Vec::new(),
+            layout: Layout::Current,
         }
     }
 
@@ -67,6 +73,12 @@ impl ConnectConfig {
     /// Sets the credentials.
     pub fn credentials(mut self, credentials: impl Into<Vec<u8>>) -> Self {
         self.credentials = credentials.into();
+        self
+    }
+
+    /// Sets the codec layout the cluster speaks (its schema version).
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
         self
     }
 

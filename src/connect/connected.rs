@@ -45,11 +45,14 @@ impl<D: Driver> Held<D> {
         }
     }
 
-    fn close_request(&self) -> Vec<u8> {
-        protocol::encode(&Message::Close(SessionCloseRequest {
-            leadership_term_id: self.session.leadership_term_id,
-            cluster_session_id: self.session.session_id,
-        }))
+    fn close_request(&self, layout: protocol::Layout) -> Vec<u8> {
+        protocol::encode_with(
+            layout,
+            &Message::Close(SessionCloseRequest {
+                leadership_term_id: self.session.leadership_term_id,
+                cluster_session_id: self.session.session_id,
+            }),
+        )
     }
 }
 
@@ -58,7 +61,8 @@ impl<D: Driver> sealed::Holdings<D> for Held<D> {
     /// silent session), then the resources.
     fn release<C: Cleanup>(self, ctx: &Context<D>, released: &mut Released) {
         if self.open {
-            let _ = ctx.driver.offer(&self.publication, &self.close_request());
+            let request = self.close_request(ctx.config.layout);
+            let _ = ctx.driver.offer(&self.publication, &request);
         }
         if let Some(ingress) = self.next_leader {
             ingress.release::<C>(released);
@@ -107,16 +111,36 @@ impl<D: Driver, C: Cleanup> AsyncConnect<Connected, D, C> {
                 "the cluster closed the session; connect again",
             )));
         }
-        let mut message = protocol::encode(&Message::Session(
-            SessionMessageHeader {
-                leadership_term_id: held.session.leadership_term_id,
-                cluster_session_id: held.session.session_id,
-                timestamp: 0,
-            },
-            Vec::new(),
-        ));
+        let mut message = protocol::encode_with(
+            attempt.ctx.config.layout,
+            &Message::Session(
+                SessionMessageHeader {
+                    leadership_term_id: held.session.leadership_term_id,
+                    cluster_session_id: held.session.session_id,
+                    timestamp: 0,
+                },
+                Vec::new(),
+            ),
+        );
         message.extend_from_slice(payload);
         attempt.ctx.driver.offer(&held.publication, &message)
+    }
+
+    /// Tells the cluster the client is alive (SessionKeepAlive): a cluster
+    /// closes a session it has not heard from for its session timeout.
+    pub fn send_keep_alive(&mut self) -> Result<(), OfferError> {
+        let Some(attempt) = &self.attempt else {
+            unreachable!("an attempt is only emptied by consuming it")
+        };
+        let held = &attempt.held;
+        let keep_alive = protocol::encode_with(
+            attempt.ctx.config.layout,
+            &Message::KeepAlive(protocol::SessionKeepAlive {
+                leadership_term_id: held.session.leadership_term_id,
+                cluster_session_id: held.session.session_id,
+            }),
+        );
+        attempt.ctx.driver.offer(&held.publication, &keep_alive)
     }
 
     /// Reads egress: hands this session's application messages to

@@ -166,7 +166,7 @@ impl<D: Driver> Context<D> {
         self.driver.poll(
             subscription,
             &mut |bytes| {
-                if let Ok(message) = crate::protocol::decode(bytes) {
+                if let Ok(message) = crate::protocol::decode_with(self.config.layout, bytes) {
                     inbox.push(message);
                 }
             },

@@ -223,7 +223,10 @@ fn send<D: Driver>(ctx: &mut Context<D>, held: &mut Held<D>) -> Next {
     };
     if ctx
         .driver
-        .offer(publication, &protocol::encode(&message))
+        .offer(
+            publication,
+            &protocol::encode_with(ctx.config.layout, &message),
+        )
         .is_ok()
     {
         held.phase = Phase::AwaitResponse;

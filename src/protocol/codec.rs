@@ -1,9 +1,78 @@
 //! SBE-layout encoding and decoding of the session protocol messages.
 
+use super::SCHEMA_ID;
 use super::messages::*;
-use super::{SCHEMA_ID, SCHEMA_VERSION};
 
 const HEADER_LEN: usize = 8;
+
+/// Which schema version's layout to encode, and whose template ids to read:
+/// the peer's. Decoding always follows the block length the sender wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Layout {
+    /// Aeron Cluster 1.15.1: schema 111, version 0 (its
+    /// `aeron-cluster-codecs.xml`): other template ids, shorter blocks, no
+    /// protocol version, no client info, separate ingress and egress
+    /// message headers.
+    Aeron1_15,
+    /// The current Aeron Cluster: schema 111, version 18.
+    #[default]
+    Current,
+}
+
+/// A layout's template ids and block lengths.
+struct Templates {
+    version: u16,
+    /// Application messages (the ingress header in 1.15).
+    session: u16,
+    /// 1.15's separate egress message header.
+    egress_session: Option<u16>,
+    event: u16,
+    event_block: u16,
+    connect: u16,
+    connect_block: u16,
+    close: u16,
+    keep_alive: u16,
+    new_leader: u16,
+    challenge: u16,
+    challenge_response: u16,
+}
+
+impl Layout {
+    fn templates(self) -> &'static Templates {
+        const CURRENT: Templates = Templates {
+            version: 18,
+            session: 1,
+            egress_session: None,
+            event: 2,
+            event_block: 44,
+            connect: 3,
+            connect_block: 16,
+            close: 4,
+            keep_alive: 5,
+            new_leader: 6,
+            challenge: 7,
+            challenge_response: 8,
+        };
+        const AERON_1_15: Templates = Templates {
+            version: 0,
+            session: 1,
+            egress_session: Some(2),
+            event: 3,
+            event_block: 32,
+            connect: 4,
+            connect_block: 12,
+            close: 5,
+            keep_alive: 6,
+            new_leader: 7,
+            challenge: 8,
+            challenge_response: 9,
+        };
+        match self {
+            Layout::Current => &CURRENT,
+            Layout::Aeron1_15 => &AERON_1_15,
+        }
+    }
+}
 
 /// Why bytes could not be decoded into a [`Message`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,12 +102,12 @@ pub enum DecodeError {
 struct Writer(Vec<u8>);
 
 impl Writer {
-    fn new(template_id: u16, block_length: u16) -> Self {
+    fn new(layout: &Templates, template_id: u16, block_length: u16) -> Self {
         let mut w = Writer(Vec::with_capacity(64));
         w.u16(block_length);
         w.u16(template_id);
         w.u16(SCHEMA_ID);
-        w.u16(SCHEMA_VERSION);
+        w.u16(layout.version);
         w
     }
     fn u16(&mut self, v: u16) {
@@ -68,9 +137,15 @@ impl Writer {
 /// assert_eq!(decode(&bytes), Ok(close));
 /// ```
 pub fn encode(message: &Message) -> Vec<u8> {
+    encode_with(Layout::Current, message)
+}
+
+/// Encodes a message with `layout`: the peer's schema version.
+pub fn encode_with(layout: Layout, message: &Message) -> Vec<u8> {
+    let t = layout.templates();
     match message {
         Message::Session(header, payload) => {
-            let mut w = Writer::new(1, 24);
+            let mut w = Writer::new(t, t.session, 24);
             w.i64(header.leadership_term_id);
             w.i64(header.cluster_session_id);
             w.i64(header.timestamp);
@@ -78,35 +153,47 @@ pub fn encode(message: &Message) -> Vec<u8> {
             w.0
         }
         Message::Event(e) => {
-            let mut w = Writer::new(2, 44);
+            let mut w = Writer::new(t, t.event, t.event_block);
             w.i64(e.cluster_session_id);
             w.i64(e.correlation_id);
             w.i64(e.leadership_term_id);
             w.i32(e.leader_member_id);
             w.i32(e.code.to_i32());
-            w.i32(e.version);
-            w.i64(e.leader_heartbeat_timeout_ns);
+            if t.event_block >= 44 {
+                w.i32(e.version);
+                w.i64(e.leader_heartbeat_timeout_ns);
+            }
             w.var(e.detail.as_bytes());
             w.0
         }
         Message::Connect(c) => {
-            let mut w = Writer::new(3, 16);
+            let mut w = Writer::new(t, t.connect, t.connect_block);
             w.i64(c.correlation_id);
             w.i32(c.response_stream_id);
-            w.i32(c.version);
+            if t.connect_block >= 16 {
+                w.i32(c.version);
+            }
             w.var(c.response_channel.as_bytes());
             w.var(&c.encoded_credentials);
-            w.var(c.client_info.as_bytes());
+            if layout == Layout::Current {
+                w.var(c.client_info.as_bytes());
+            }
             w.0
         }
         Message::Close(c) => {
-            let mut w = Writer::new(4, 16);
+            let mut w = Writer::new(t, t.close, 16);
             w.i64(c.leadership_term_id);
             w.i64(c.cluster_session_id);
             w.0
         }
+        Message::KeepAlive(k) => {
+            let mut w = Writer::new(t, t.keep_alive, 16);
+            w.i64(k.leadership_term_id);
+            w.i64(k.cluster_session_id);
+            w.0
+        }
         Message::NewLeader(n) => {
-            let mut w = Writer::new(6, 20);
+            let mut w = Writer::new(t, t.new_leader, 20);
             w.i64(n.leadership_term_id);
             w.i64(n.cluster_session_id);
             w.i32(n.leader_member_id);
@@ -114,14 +201,14 @@ pub fn encode(message: &Message) -> Vec<u8> {
             w.0
         }
         Message::Challenge(c) => {
-            let mut w = Writer::new(7, 16);
+            let mut w = Writer::new(t, t.challenge, 16);
             w.i64(c.correlation_id);
             w.i64(c.cluster_session_id);
             w.var(&c.encoded_challenge);
             w.0
         }
         Message::ChallengeResponse(c) => {
-            let mut w = Writer::new(8, 16);
+            let mut w = Writer::new(t, t.challenge_response, 16);
             w.i64(c.correlation_id);
             w.i64(c.cluster_session_id);
             w.var(&c.encoded_credentials);
@@ -189,11 +276,19 @@ fn text(bytes: &[u8]) -> Result<String, DecodeError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::InvalidText)
 }
 
-/// Decodes a message, using the block length the sender wrote.
+/// Decodes a message of the current schema, using the block length the
+/// sender wrote.
 ///
 /// Never panics on bad input: truncated, foreign or unknown messages are a
 /// [`DecodeError`].
 pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+    decode_with(Layout::Current, bytes)
+}
+
+/// Decodes a message of `layout`'s template ids, using the block length the
+/// sender wrote.
+pub fn decode_with(layout: Layout, bytes: &[u8]) -> Result<Message, DecodeError> {
+    let t = layout.templates();
     let got = bytes.len();
     if got < HEADER_LEN {
         return Err(DecodeError::Truncated {
@@ -218,8 +313,9 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
         block,
         var_at: block_end,
     };
+    let is_session = template_id == t.session || Some(template_id) == t.egress_session;
     Ok(match template_id {
-        1 => Message::Session(
+        _ if is_session => Message::Session(
             SessionMessageHeader {
                 leadership_term_id: r.i64(0),
                 cluster_session_id: r.i64(8),
@@ -227,7 +323,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
             },
             bytes[block_end..].to_vec(),
         ),
-        2 => {
+        id if id == t.event => {
             let code = r.i32(28);
             Message::Event(SessionEvent {
                 cluster_session_id: r.i64(0),
@@ -240,7 +336,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
                 detail: r.text()?,
             })
         }
-        3 => Message::Connect(SessionConnectRequest {
+        id if id == t.connect => Message::Connect(SessionConnectRequest {
             correlation_id: r.i64(0),
             response_stream_id: r.i32(8),
             version: r.i32(12),
@@ -248,22 +344,26 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
             encoded_credentials: r.var()?.to_vec(),
             client_info: text(r.var_optional()?)?,
         }),
-        4 => Message::Close(SessionCloseRequest {
+        id if id == t.close => Message::Close(SessionCloseRequest {
             leadership_term_id: r.i64(0),
             cluster_session_id: r.i64(8),
         }),
-        6 => Message::NewLeader(NewLeaderEvent {
+        id if id == t.keep_alive => Message::KeepAlive(SessionKeepAlive {
+            leadership_term_id: r.i64(0),
+            cluster_session_id: r.i64(8),
+        }),
+        id if id == t.new_leader => Message::NewLeader(NewLeaderEvent {
             leadership_term_id: r.i64(0),
             cluster_session_id: r.i64(8),
             leader_member_id: r.i32(16),
             ingress_endpoints: r.text()?,
         }),
-        7 => Message::Challenge(Challenge {
+        id if id == t.challenge => Message::Challenge(Challenge {
             correlation_id: r.i64(0),
             cluster_session_id: r.i64(8),
             encoded_challenge: r.var()?.to_vec(),
         }),
-        8 => Message::ChallengeResponse(ChallengeResponse {
+        id if id == t.challenge_response => Message::ChallengeResponse(ChallengeResponse {
             correlation_id: r.i64(0),
             cluster_session_id: r.i64(8),
             encoded_credentials: r.var()?.to_vec(),

@@ -99,6 +99,16 @@ pub struct SessionCloseRequest {
     pub cluster_session_id: i64,
 }
 
+/// Keeps a session open while the client has nothing to send (a cluster
+/// closes a session it has not heard from for its session timeout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionKeepAlive {
+    /// The leadership term the client knows.
+    pub leadership_term_id: i64,
+    /// The session to keep open.
+    pub cluster_session_id: i64,
+}
+
 /// The cluster asks the client for credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
@@ -145,6 +155,8 @@ pub enum Message {
     Connect(SessionConnectRequest),
     /// See [`SessionCloseRequest`].
     Close(SessionCloseRequest),
+    /// See [`SessionKeepAlive`].
+    KeepAlive(SessionKeepAlive),
     /// See [`Challenge`].
     Challenge(Challenge),
     /// See [`ChallengeResponse`].

@@ -3,22 +3,24 @@
 //!
 //! The encoding follows Aeron Cluster's SBE schema (`aeron-cluster-codecs.xml`,
 //! schema id 111): an 8-byte message header, the fixed-size block, then the
-//! variable-length fields, all little-endian. Decoding uses the block length
-//! the sender wrote, so messages from an older or newer schema version with a
-//! shorter or longer block still decode.
+//! variable-length fields, all little-endian. Two layouts are encoded, the
+//! peer's being chosen in the connect configuration ([`Layout`]): the current
+//! Aeron's (version 18) and Aeron 1.15.1's (version 0). Decoding uses the
+//! block length the sender wrote, so messages from an older or newer schema
+//! version with a shorter or longer block still decode.
 
 mod codec;
 mod messages;
 
-pub use codec::{DecodeError, decode, encode};
+pub use codec::{DecodeError, Layout, decode, decode_with, encode, encode_with};
 pub use messages::{
     Challenge, ChallengeResponse, EventCode, Message, NewLeaderEvent, SessionCloseRequest,
-    SessionConnectRequest, SessionEvent, SessionMessageHeader, parse_endpoints,
+    SessionConnectRequest, SessionEvent, SessionKeepAlive, SessionMessageHeader, parse_endpoints,
 };
 
 /// The cluster codecs' SBE schema id.
 pub const SCHEMA_ID: u16 = 111;
-/// The schema version this crate encodes.
+/// The schema version this crate encodes by default ([`Layout::Current`]).
 pub const SCHEMA_VERSION: u16 = 18;
 /// The client's session protocol version, as sent in a connect request
 /// (semantic version 0.3.0 packed as `major << 16 | minor << 8 | patch`).

@@ -130,6 +130,12 @@ impl Cluster {
         match protocol::decode(bytes) {
             Ok(Message::Connect(request)) => self.on_connect(member, request),
             Ok(Message::ChallengeResponse(response)) => self.on_challenge_response(response),
+            Ok(Message::KeepAlive(keep_alive)) => {
+                if let Some(session) = self.sessions.get_mut(&keep_alive.cluster_session_id) {
+                    session.last_heard = now;
+                }
+                Vec::new()
+            }
             Ok(Message::Close(close)) => {
                 if self.sessions.remove(&close.cluster_session_id).is_some() {
                     self.sessions_closed += 1;
