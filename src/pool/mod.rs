@@ -2,7 +2,7 @@
 //!
 //! "Consider a pool for cluster client instances" was the last advice after
 //! Aeron #1574. A [`Pool`] keeps up to `size` clients connected, connecting
-//! in the background (with [`Retry`](crate::retry::Retry) and the leakless
+//! in the background (with [`Retry`] and the leakless
 //! policy, so a give-up never leaks); [`Pool::check_out`] lends one
 //! ([`PooledClient`], back on drop), after a health check that closes and
 //! replaces a client whose session closed or whose leader changed; and
