@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 use leakless::aeron::testing::{Responder, SteppedDriver, driver_counts, eventually};
 use leakless::aeron::{AeronDriver, AeronError};
-use leakless::connect::{
-    AsyncConnect, Cleanup, ConnectConfig, ConnectError, Pending, Progress, Subscribed,
-};
+use leakless::connect::{AsyncConnect, Cleanup, ConnectConfig, Pending, Progress, Subscribed};
 use rusteron_client::Handlers;
 
 use crate::cli::Args;
@@ -108,24 +106,7 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Result<Outcome, A
             )
         });
         media.release();
-        match result {
-            Ok(mut client) => {
-                outcome.latency.record(attempt_started.elapsed());
-                outcome.connected += 1;
-                let _ = client.offer(b"hello");
-                match client.close() {
-                    Ok(released) => outcome.released.absorb(released),
-                    Err(error) => outcome.released.absorb(error.released),
-                }
-            }
-            Err(failed) => {
-                match failed.error {
-                    ConnectError::TimedOut { .. } => outcome.timed_out += 1,
-                    _ => outcome.failed += 1,
-                }
-                outcome.released.absorb(failed.released);
-            }
-        }
+        outcome.record(result, attempt_started);
         progress.inc(1);
         if outcome.attempts % sample_every == 0 {
             let now = live();

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use leakless::connect::{Cleanup, ConnectError, Idle, Released, connect_with};
+use leakless::Driver;
+use leakless::connect::{Cleanup, Client, ConnectError, Failed, Idle, Released, connect_with};
 use leakless::pool::{Pool, PoolConfig};
 use leakless::sim::{FaultProfile, LedgerSnapshot, Sim, SimConfig};
 
@@ -54,6 +55,37 @@ impl Outcome {
             rss_before_kib: rss::kib(),
             rss_after_kib: None,
             elapsed: Duration::ZERO,
+        }
+    }
+
+    /// Counts one attempt's result; a connected client sends one message
+    /// and is closed. Returns whether retrying could not change it
+    /// (connected, or an error that is not transient).
+    pub fn record<D: Driver, C: Cleanup>(
+        &mut self,
+        result: Result<Client<D, C>, Failed>,
+        started: Instant,
+    ) -> bool {
+        match result {
+            Ok(mut client) => {
+                self.latency.record(started.elapsed());
+                self.connected += 1;
+                let _ = client.offer(b"hello");
+                match client.close() {
+                    Ok(released) => self.released.absorb(released),
+                    Err(error) => self.released.absorb(error.released),
+                }
+                true
+            }
+            Err(failed) => {
+                match failed.error {
+                    ConnectError::TimedOut { .. } => self.timed_out += 1,
+                    _ => self.failed += 1,
+                }
+                let transient = failed.error.is_transient();
+                self.released.absorb(failed.released);
+                !transient
+            }
         }
     }
 
@@ -111,6 +143,18 @@ pub fn faults(args: &Args) -> FaultProfile {
     }
 }
 
+/// The simulation a run uses, the dice of its leader changes, and how often
+/// it samples the live count.
+fn simulation(args: &Args) -> (Sim, Dice, u64) {
+    let sim = Sim::start(SimConfig {
+        members: usize::from(args.members),
+        faults: faults(args),
+        ..SimConfig::default()
+    });
+    let dice = Dice(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    (sim, dice, (args.attempts / SAMPLES).max(1))
+}
+
 /// Runs the workload with cleanup policy `C`.
 pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
     if args.pool {
@@ -118,14 +162,8 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
     }
     progress.set_message(C::NAME);
     let members = usize::from(args.members);
-    let sim = Sim::start(SimConfig {
-        members,
-        faults: faults(args),
-        ..SimConfig::default()
-    });
+    let (sim, mut dice, sample_every) = simulation(args);
     let base = sim.connect_config().timeout(args.deadline_ms);
-    let mut dice = Dice(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let sample_every = (args.attempts / SAMPLES).max(1);
     let mut outcome = Outcome::new(C::NAME);
     let started = Instant::now();
 
@@ -143,34 +181,14 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
             config.egress_channel = format!("sim:egress-{}", outcome.attempts);
             let attempt_started = Instant::now();
             let result = connect_with::<_, C>(sim.driver(), config, &mut Yield);
-            let connected = match result {
-                Ok(mut client) => {
-                    outcome.latency.record(attempt_started.elapsed());
-                    outcome.connected += 1;
-                    let _ = client.offer(b"hello");
-                    match client.close() {
-                        Ok(released) => outcome.released.absorb(released),
-                        Err(error) => outcome.released.absorb(error.released),
-                    }
-                    true
-                }
-                Err(failed) => {
-                    match failed.error {
-                        ConnectError::TimedOut { .. } => outcome.timed_out += 1,
-                        _ => outcome.failed += 1,
-                    }
-                    let transient = failed.error.is_transient();
-                    outcome.released.absorb(failed.released);
-                    !transient
-                }
-            };
+            let settled = outcome.record(result, attempt_started);
             progress.inc(1);
             if outcome.attempts % sample_every == 0 {
                 outcome
                     .samples
                     .push((outcome.attempts, sim.ledger().live()));
             }
-            if connected || !args.retry || outcome.attempts >= args.attempts {
+            if settled || !args.retry || outcome.attempts >= args.attempts {
                 continue 'clients;
             }
         }
@@ -191,14 +209,8 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
 fn run_pool<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
     progress.set_message(format!("{} (pool)", C::NAME));
     let members = usize::from(args.members);
-    let sim = Sim::start(SimConfig {
-        members,
-        faults: faults(args),
-        ..SimConfig::default()
-    });
+    let (sim, mut dice, sample_every) = simulation(args);
     let config = sim.connect_config().timeout(args.deadline_ms);
-    let mut dice = Dice(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let sample_every = (args.attempts / SAMPLES).max(1);
     let mut outcome = Outcome::new(C::NAME);
     let started = Instant::now();
     let pool: Pool<_, C> = Pool::start(sim.driver(), PoolConfig::new(4, config));
