@@ -1,0 +1,212 @@
+//! leakless against a real Java Aeron Cluster node (Aeron 1.15.1, one
+//! member, an echo service): the connect, echoes, keep-alives past the
+//! session timeout, close; and Aeron #1574 against the real cluster.
+//!
+//! Prepare the node, then run (feature `java-cluster`):
+//!
+//! ```sh
+//! eval "$(bash interop/java-cluster/prepare.sh)"
+//! cargo test --features java-cluster --test java_cluster -- --test-threads=1
+//! ```
+#![cfg(all(feature = "java-cluster", not(loom)))]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use leakless::aeron::AeronDriver;
+use leakless::aeron::testing::{SteppedDriver, eventually};
+use leakless::connect::{
+    Backoff, Cleanup, ConnectConfig, ConnectError, Leakless, Naive, StateName, connect_with,
+};
+use leakless::protocol::Layout;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A Java Aeron Cluster node (interop/java-cluster/EchoNode.java), stopped
+/// and its directory removed on drop.
+struct JavaNode {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Arc<Mutex<Vec<String>>>,
+    dir: std::path::PathBuf,
+}
+
+impl JavaNode {
+    fn start() -> JavaNode {
+        let java = std::env::var("LEAKLESS_JAVA")
+            .expect("LEAKLESS_JAVA is not set: run interop/java-cluster/prepare.sh first");
+        let classpath = std::env::var("LEAKLESS_AERON_CLASSPATH").expect(
+            "LEAKLESS_AERON_CLASSPATH is not set: run interop/java-cluster/prepare.sh first",
+        );
+        let dir = std::env::temp_dir().join(format!("leakless-java-node-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut child = Command::new(java)
+            .arg("-cp")
+            .arg(classpath)
+            .arg("EchoNode")
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the Java node");
+        let stdin = child.stdin.take();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        {
+            let lines = lines.clone();
+            thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let node = JavaNode {
+            child,
+            stdin,
+            lines,
+            dir,
+        };
+        assert!(
+            eventually(Duration::from_secs(60), || node.saw("ROLE LEADER")),
+            "the Java node did not become leader: {:?}",
+            node.lines.lock().unwrap()
+        );
+        node
+    }
+
+    fn saw(&self, prefix: &str) -> bool {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| line.starts_with(prefix))
+    }
+
+    fn count(&self, prefix: &str) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.starts_with(prefix))
+            .count()
+    }
+}
+
+impl Drop for JavaNode {
+    fn drop(&mut self) {
+        drop(self.stdin.take()); // the node stops when its stdin closes
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn config(timeout: Duration) -> ConnectConfig {
+    ConnectConfig::new("aeron:udp?endpoint=localhost:20900", 102)
+        .member(0, "aeron:udp?endpoint=localhost:20110")
+        .ingress_stream_id(101)
+        .layout(Layout::Aeron1_15)
+        .timeout(timeout)
+}
+
+#[test]
+fn connect_echo_keep_alive_past_the_session_timeout_then_close() {
+    let node = JavaNode::start();
+    let media = SteppedDriver::launch().unwrap();
+    let driver = AeronDriver::connect(media.dir()).unwrap();
+    let mut client =
+        connect_with::<_, Leakless>(driver.clone(), config(WAIT), &mut Backoff::default())
+            .expect("connect to the Java cluster");
+    assert!(eventually(WAIT, || node.saw("SESSION_OPEN")));
+
+    let mut echo = |client: &mut leakless::connect::Client<AeronDriver>, text: &[u8]| {
+        assert!(eventually(WAIT, || client.offer(text).is_ok()));
+        let mut got = Vec::new();
+        assert!(eventually(WAIT, || {
+            client.poll_egress(|payload| got.push(payload.to_vec()));
+            !got.is_empty()
+        }));
+        assert_eq!(got, vec![text.to_vec()]);
+    };
+    for n in 0..3u8 {
+        echo(&mut client, &[b'e', b'0' + n]);
+    }
+    // The node's session timeout is 5 s (1.15.1's default): stay quiet but
+    // for keep-alives for longer than that, then talk again.
+    let quiet_until = Instant::now() + Duration::from_secs(6);
+    while Instant::now() < quiet_until {
+        client.send_keep_alive().unwrap();
+        thread::sleep(Duration::from_millis(500));
+    }
+    assert!(
+        !node.saw("SESSION_CLOSE"),
+        "keep-alives kept the session open"
+    );
+    echo(&mut client, b"still here");
+
+    client.close().unwrap();
+    assert!(
+        eventually(WAIT, || node.saw("SESSION_CLOSE 1 CLIENT_ACTION")),
+        "the node saw the client close its session: {:?}",
+        node.lines.lock().unwrap()
+    );
+    assert_eq!(driver.ledger().live(), 0);
+}
+
+/// Attempts that time out in Pending while the client's own media driver is
+/// held; then it runs and one more attempt connects. Returns the client
+/// subscriptions left live, from the client's audit.
+fn timed_out_attempts_then_connect<C: Cleanup>(attempts: usize) -> usize {
+    let node = JavaNode::start();
+    let media = SteppedDriver::launch().unwrap();
+    let driver = AeronDriver::connect(media.dir()).unwrap();
+    media.hold();
+    for _ in 0..attempts {
+        let failed = match connect_with::<_, C>(
+            driver.clone(),
+            config(Duration::from_millis(50)),
+            &mut Backoff::default(),
+        ) {
+            Ok(_) => panic!("nothing can be created while the driver is held"),
+            Err(failed) => failed,
+        };
+        assert!(matches!(
+            failed.error,
+            ConnectError::TimedOut {
+                state: StateName::Pending,
+                ..
+            }
+        ));
+    }
+    media.release();
+    // The retry connects.
+    let client = connect_with::<_, C>(driver.clone(), config(WAIT), &mut Backoff::default())
+        .expect("the retry connects");
+    assert!(eventually(WAIT, || node.count("SESSION_OPEN") == 1));
+    client.close().unwrap();
+    assert!(eventually(WAIT, || driver.in_flight() == 0));
+    driver.ledger().live_subscriptions
+}
+
+#[test]
+fn aeron_1574_against_the_real_cluster() {
+    let naive = timed_out_attempts_then_connect::<Naive>(3);
+    let leakless = timed_out_attempts_then_connect::<Leakless>(3);
+    println!(
+        "after 3 timed-out attempts and a connect: naive {naive} live subscriptions, leakless {leakless}"
+    );
+    assert_eq!(naive, 3, "one leaked subscription per timed-out attempt");
+    assert_eq!(leakless, 0);
+}
