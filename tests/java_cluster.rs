@@ -131,7 +131,7 @@ fn connect_echo_keep_alive_past_the_session_timeout_then_close() {
             .expect("connect to the Java cluster");
     assert!(eventually(WAIT, || node.saw("SESSION_OPEN")));
 
-    let mut echo = |client: &mut leakless::connect::Client<AeronDriver>, text: &[u8]| {
+    let echo = |client: &mut leakless::connect::Client<AeronDriver>, text: &[u8]| {
         assert!(eventually(WAIT, || client.offer(text).is_ok()));
         let mut got = Vec::new();
         assert!(eventually(WAIT, || {
