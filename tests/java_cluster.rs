@@ -36,6 +36,11 @@ struct JavaNode {
 
 impl JavaNode {
     fn start() -> JavaNode {
+        Self::start_with(&[])
+    }
+
+    /// A node; with a secret, it challenges every session.
+    fn start_with(extra: &[&str]) -> JavaNode {
         let java = std::env::var("LEAKLESS_JAVA")
             .expect("LEAKLESS_JAVA is not set: run interop/java-cluster/prepare.sh first");
         let classpath = std::env::var("LEAKLESS_AERON_CLASSPATH").expect(
@@ -49,6 +54,7 @@ impl JavaNode {
             .arg(classpath)
             .arg("EchoNode")
             .arg(&dir)
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -209,4 +215,37 @@ fn aeron_1574_against_the_real_cluster() {
     );
     assert_eq!(naive, 3, "one leaked subscription per timed-out attempt");
     assert_eq!(leakless, 0);
+}
+
+#[test]
+fn authentication_challenge_answered_and_bad_credentials_rejected() {
+    let node = JavaNode::start_with(&["secret"]);
+    let media = SteppedDriver::launch().unwrap();
+    let driver = AeronDriver::connect(media.dir()).unwrap();
+
+    let client = connect_with::<_, Leakless>(
+        driver.clone(),
+        config(WAIT).credentials("secret"),
+        &mut Backoff::default(),
+    )
+    .expect("the challenge is answered with the secret");
+    assert!(eventually(WAIT, || node.saw("AUTHENTICATED")));
+    client.close().unwrap();
+
+    let failed = match connect_with::<_, Leakless>(
+        driver.clone(),
+        config(WAIT).credentials("wrong"),
+        &mut Backoff::default(),
+    ) {
+        Ok(_) => panic!("wrong credentials must be rejected"),
+        Err(failed) => failed,
+    };
+    assert!(
+        matches!(failed.error, ConnectError::AuthenticationRejected { .. }),
+        "{}",
+        failed.error
+    );
+    assert!(!failed.error.is_transient());
+    assert!(node.saw("REJECTED"));
+    assert!(eventually(WAIT, || driver.ledger().live() == 0));
 }

@@ -13,12 +13,56 @@ import io.aeron.cluster.service.ClusteredServiceContainer;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.Header;
+import io.aeron.security.Authenticator;
+import io.aeron.security.SessionProxy;
 import org.agrona.DirectBuffer;
 
 import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
-/** A one-node Aeron Cluster (1.15.1) whose service echoes every session message. */
+/**
+ * A one-node Aeron Cluster (1.15.1) whose service echoes every session
+ * message. Arguments: the node's directory, and optionally a secret: then
+ * every session is challenged and must answer with the secret.
+ */
 public final class EchoNode {
+    /** Challenges every session; accepts the one that answers with the secret. */
+    static final class SecretAuthenticator implements Authenticator {
+        private final byte[] secret;
+        private final Map<Long, Boolean> answers = new HashMap<>();
+
+        SecretAuthenticator(byte[] secret) {
+            this.secret = secret;
+        }
+
+        public void onConnectRequest(long sessionId, byte[] credentials, long nowMs) {}
+
+        public void onChallengeResponse(long sessionId, byte[] credentials, long nowMs) {
+            answers.put(sessionId, Arrays.equals(secret, credentials));
+        }
+
+        public void onConnectedSession(SessionProxy session, long nowMs) {
+            session.challenge("who are you?".getBytes(StandardCharsets.US_ASCII));
+        }
+
+        public void onChallengedSession(SessionProxy session, long nowMs) {
+            Boolean accepted = answers.remove(session.sessionId());
+            if (accepted == null) {
+                return; // no answer yet
+            }
+            if (accepted) {
+                session.authenticate(new byte[0]);
+                System.out.println("AUTHENTICATED " + session.sessionId());
+            } else {
+                session.reject();
+                System.out.println("REJECTED " + session.sessionId());
+            }
+        }
+    }
+
     static final class Echo implements ClusteredService {
         public void onStart(Cluster cluster) {}
         public void onSessionOpen(ClientSession session, long timestamp) {
@@ -70,6 +114,10 @@ public final class EchoNode {
             .archiveContext(archiveClient.clone())
             .aeronDirectoryName(aeronDir)
             .deleteDirOnStart(true);
+        if (args.length > 1) {
+            byte[] secret = args[1].getBytes(StandardCharsets.US_ASCII);
+            consensus.authenticatorSupplier(() -> new SecretAuthenticator(secret));
+        }
         ClusteredServiceContainer.Context service = new ClusteredServiceContainer.Context()
             .aeronDirectoryName(aeronDir)
             .archiveContext(archiveClient.clone().controlResponseChannel("aeron:udp?endpoint=localhost:8021"))
