@@ -10,114 +10,17 @@
 //! ```
 #![cfg(all(feature = "java-cluster", not(loom)))]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use leakless::aeron::AeronDriver;
-use leakless::aeron::testing::{SteppedDriver, eventually};
+use leakless::aeron::testing::{JavaNode, SteppedDriver, eventually};
 use leakless::connect::{
     Backoff, Cleanup, ConnectConfig, ConnectError, Leakless, Naive, StateName, connect_with,
 };
 use leakless::protocol::Layout;
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A Java Aeron Cluster node (interop/java-cluster/EchoNode.java), stopped
-/// and its directory removed on drop.
-struct JavaNode {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Arc<Mutex<Vec<String>>>,
-    dir: std::path::PathBuf,
-}
-
-impl JavaNode {
-    fn start() -> JavaNode {
-        Self::start_with(&[])
-    }
-
-    /// A node; with a secret, it challenges every session.
-    fn start_with(extra: &[&str]) -> JavaNode {
-        let java = std::env::var("LEAKLESS_JAVA")
-            .expect("LEAKLESS_JAVA is not set: run interop/java-cluster/prepare.sh first");
-        let classpath = std::env::var("LEAKLESS_AERON_CLASSPATH").expect(
-            "LEAKLESS_AERON_CLASSPATH is not set: run interop/java-cluster/prepare.sh first",
-        );
-        let dir = std::env::temp_dir().join(format!("leakless-java-node-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut child = Command::new(java)
-            .arg("-cp")
-            .arg(classpath)
-            .arg("EchoNode")
-            .arg(&dir)
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the Java node");
-        let stdin = child.stdin.take();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().unwrap();
-        {
-            let lines = lines.clone();
-            thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    lines.lock().unwrap().push(line);
-                }
-            });
-        }
-        let node = JavaNode {
-            child,
-            stdin,
-            lines,
-            dir,
-        };
-        assert!(
-            eventually(Duration::from_secs(60), || node.saw("ROLE LEADER")),
-            "the Java node did not become leader: {:?}",
-            node.lines.lock().unwrap()
-        );
-        node
-    }
-
-    fn saw(&self, prefix: &str) -> bool {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|line| line.starts_with(prefix))
-    }
-
-    fn count(&self, prefix: &str) -> usize {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|line| line.starts_with(prefix))
-            .count()
-    }
-}
-
-impl Drop for JavaNode {
-    fn drop(&mut self) {
-        drop(self.stdin.take()); // the node stops when its stdin closes
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn config(timeout: Duration) -> ConnectConfig {
     ConnectConfig::new("aeron:udp?endpoint=localhost:20900", 102)
@@ -129,7 +32,7 @@ fn config(timeout: Duration) -> ConnectConfig {
 
 #[test]
 fn connect_echo_keep_alive_past_the_session_timeout_then_close() {
-    let node = JavaNode::start();
+    let node = JavaNode::start().expect("start the Java node");
     let media = SteppedDriver::launch().unwrap();
     let driver = AeronDriver::connect(media.dir()).unwrap();
     let mut client =
@@ -166,7 +69,7 @@ fn connect_echo_keep_alive_past_the_session_timeout_then_close() {
     assert!(
         eventually(WAIT, || node.saw("SESSION_CLOSE 1 CLIENT_ACTION")),
         "the node saw the client close its session: {:?}",
-        node.lines.lock().unwrap()
+        node.lines()
     );
     assert_eq!(driver.ledger().live(), 0);
 }
@@ -175,7 +78,7 @@ fn connect_echo_keep_alive_past_the_session_timeout_then_close() {
 /// held; then it runs and one more attempt connects. Returns the client
 /// subscriptions left live, from the client's audit.
 fn timed_out_attempts_then_connect<C: Cleanup>(attempts: usize) -> usize {
-    let node = JavaNode::start();
+    let node = JavaNode::start().expect("start the Java node");
     let media = SteppedDriver::launch().unwrap();
     let driver = AeronDriver::connect(media.dir()).unwrap();
     media.hold();
@@ -219,7 +122,7 @@ fn aeron_1574_against_the_real_cluster() {
 
 #[test]
 fn authentication_challenge_answered_and_bad_credentials_rejected() {
-    let node = JavaNode::start_with(&["secret"]);
+    let node = JavaNode::start_with(&["secret"]).expect("start the Java node");
     let media = SteppedDriver::launch().unwrap();
     let driver = AeronDriver::connect(media.dir()).unwrap();
 

@@ -53,10 +53,67 @@ fn drive<Here, Next>(
     }
 }
 
-pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Result<Outcome, AeronError> {
-    progress.set_message(format!("{} (aeron)", C::NAME));
+/// Who answers the connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// leakless's one-node responder, over IPC.
+    Responder,
+    /// A real Java Aeron Cluster 1.15.1 node, over UDP (feature
+    /// `java-cluster`).
+    JavaCluster,
+}
+
+/// Starts the peer; keep the returned value alive for the run.
+fn start_peer(peer: Peer, media: &SteppedDriver) -> Result<Box<dyn std::any::Any>, AeronError> {
+    match peer {
+        Peer::Responder => Ok(Box::new(Responder::start(
+            media,
+            "aeron:ipc",
+            INGRESS_STREAM,
+        )?)),
+        #[cfg(feature = "java-cluster")]
+        Peer::JavaCluster => Ok(Box::new(leakless::aeron::testing::JavaNode::start()?)),
+        #[cfg(not(feature = "java-cluster"))]
+        Peer::JavaCluster => Err(AeronError::Client(String::from(
+            "built without the java-cluster feature",
+        ))),
+    }
+}
+
+/// The connect configuration for `peer`'s attempt number `attempt`.
+fn peer_config(peer: Peer, deadline: Duration, attempt: u64) -> ConnectConfig {
+    match peer {
+        // All attempts publish to the same ingress channel, so the driver
+        // shares one IPC publication between them: leaked publications show
+        // as at most one publisher-limit counter (the tests count them one
+        // by one); leaked subscriptions are counted exactly.
+        Peer::Responder => ConnectConfig::new("aeron:ipc", EGRESS_STREAM).member(0, "aeron:ipc"),
+        // Each attempt's egress on a port of its own (from a range of
+        // 2,000): a UDP endpoint whose last subscription just closed stays
+        // CLOSING for a moment, and an add on it then fails with
+        // "resource temporarily unavailable" (Aeron #2068, #2124).
+        Peer::JavaCluster => {
+            let port = 21_000 + attempt % 2_000;
+            ConnectConfig::new(
+                format!("aeron:udp?endpoint=localhost:{port}"),
+                EGRESS_STREAM,
+            )
+            .member(0, "aeron:udp?endpoint=localhost:20110")
+            .layout(leakless::protocol::Layout::Aeron1_15)
+        }
+    }
+    .ingress_stream_id(INGRESS_STREAM)
+    .timeout(deadline)
+}
+
+pub fn run<C: Cleanup>(
+    args: &Args,
+    progress: &ProgressBar,
+    peer: Peer,
+) -> Result<Outcome, AeronError> {
+    progress.set_message(format!("{} ({peer:?})", C::NAME));
     let media = SteppedDriver::launch()?;
-    let _responder = Responder::start(&media, "aeron:ipc", INGRESS_STREAM)?;
+    let _peer = start_peer(peer, &media)?;
     let driver = AeronDriver::connect(media.dir())?;
     let observer = media.client()?;
     // One publication on the egress stream links every live subscription
@@ -64,9 +121,14 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Result<Outcome, A
     let _probe = observer
         .async_add_publication(c"aeron:ipc", EGRESS_STREAM)
         .and_then(|poller| poller.poll_blocking(Duration::from_secs(5)))?;
-    let live = || {
-        driver_counts(&observer, EGRESS_STREAM).subscriptions
-            + driver_counts(&observer, INGRESS_STREAM).publications
+    // Against the responder, the media driver's own counters; against the
+    // Java node (UDP, shared endpoints), the client's audit.
+    let live = || match peer {
+        Peer::Responder => {
+            driver_counts(&observer, EGRESS_STREAM).subscriptions
+                + driver_counts(&observer, INGRESS_STREAM).publications
+        }
+        Peer::JavaCluster => driver.ledger().live(),
     };
     let mut dice = Dice(args.seed | 1);
     let (min, max) = (args.latency_ms.start, args.latency_ms.end);
@@ -76,14 +138,7 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Result<Outcome, A
     let started = Instant::now();
     while outcome.attempts < args.attempts {
         outcome.attempts += 1;
-        // All attempts publish to the same ingress channel, so the driver
-        // shares one IPC publication between them: leaked publications show
-        // as at most one publisher-limit counter (the tests count them one
-        // by one); leaked subscriptions are counted exactly.
-        let config = ConnectConfig::new("aeron:ipc", EGRESS_STREAM)
-            .member(0, "aeron:ipc")
-            .ingress_stream_id(INGRESS_STREAM)
-            .timeout(args.deadline_ms);
+        let config = peer_config(peer, args.deadline_ms, outcome.attempts);
         let release_at = Instant::now() + min + Duration::from_nanos(dice.below(span));
         media.hold();
         let attempt_started = Instant::now();
@@ -122,10 +177,19 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Result<Outcome, A
         .and_then(|poller| poller.poll_blocking(Duration::from_secs(5)))?;
     std::thread::sleep(leakless::aeron::testing::TIMER_INTERVAL * 20);
     outcome.elapsed = started.elapsed();
-    let egress = driver_counts(&observer, EGRESS_STREAM);
-    let ingress = driver_counts(&observer, INGRESS_STREAM);
-    outcome.ledger.live_subscriptions = egress.subscriptions;
-    outcome.ledger.live_publications = ingress.publications;
+    match peer {
+        Peer::Responder => {
+            outcome.ledger.live_subscriptions =
+                driver_counts(&observer, EGRESS_STREAM).subscriptions;
+            outcome.ledger.live_publications =
+                driver_counts(&observer, INGRESS_STREAM).publications;
+        }
+        Peer::JavaCluster => {
+            let audit = driver.ledger();
+            outcome.ledger.live_subscriptions = audit.live_subscriptions;
+            outcome.ledger.live_publications = audit.live_publications;
+        }
+    }
     outcome.ledger.late_closes = driver.add_counts().closed_late;
     outcome.ledger.peak_live = outcome.ledger.peak_live.max(outcome.ledger.live());
     outcome

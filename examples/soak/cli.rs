@@ -47,7 +47,9 @@ pub struct Args {
     /// `sim`: the embedded simulation (default). `aeron`: a real embedded
     /// Aeron media driver and a one-node cluster responder (needs
     /// `--features aeron`); its fault is the driver held for a creation
-    /// latency at the start of each attempt.
+    /// latency at the start of each attempt. `java-cluster`: the same
+    /// against a real Java Aeron Cluster node (needs `--features
+    /// java-cluster` and interop/java-cluster/prepare.sh).
     #[arg(long, value_enum, default_value_t = Transport::Sim)]
     pub transport: Transport,
 }
@@ -59,6 +61,9 @@ pub enum Transport {
     Sim,
     /// A real Aeron media driver (feature `aeron`).
     Aeron,
+    /// A real Java Aeron Cluster 1.15.1 node (feature `java-cluster`, after
+    /// `interop/java-cluster/prepare.sh`).
+    JavaCluster,
 }
 
 fn millis(text: &str) -> Result<Duration, String> {

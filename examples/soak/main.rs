@@ -28,7 +28,8 @@ fn main() {
             workload::run::<Leakless>(&args, &progress),
             workload::run::<Naive>(&args, &progress),
         ),
-        cli::Transport::Aeron => aeron_runs(&args, &progress),
+        cli::Transport::Aeron => aeron_runs(&args, &progress, false),
+        cli::Transport::JavaCluster => aeron_runs(&args, &progress, true),
     };
     progress.finish_and_clear();
 
@@ -54,7 +55,13 @@ fn main() {
 fn aeron_runs(
     args: &cli::Args,
     progress: &indicatif::ProgressBar,
+    java: bool,
 ) -> (workload::Outcome, workload::Outcome) {
+    let peer = if java {
+        aeron_transport::Peer::JavaCluster
+    } else {
+        aeron_transport::Peer::Responder
+    };
     let run = |result: Result<workload::Outcome, leakless::aeron::AeronError>| {
         result.unwrap_or_else(|error| {
             eprintln!("the aeron transport failed: {error}");
@@ -62,13 +69,17 @@ fn aeron_runs(
         })
     };
     (
-        run(aeron_transport::run::<Leakless>(args, progress)),
-        run(aeron_transport::run::<Naive>(args, progress)),
+        run(aeron_transport::run::<Leakless>(args, progress, peer)),
+        run(aeron_transport::run::<Naive>(args, progress, peer)),
     )
 }
 
 #[cfg(not(feature = "aeron"))]
-fn aeron_runs(_: &cli::Args, _: &indicatif::ProgressBar) -> (workload::Outcome, workload::Outcome) {
+fn aeron_runs(
+    _: &cli::Args,
+    _: &indicatif::ProgressBar,
+    _java: bool,
+) -> (workload::Outcome, workload::Outcome) {
     eprintln!(
         "this soak was built without the aeron feature; run it with\n  cargo run --release --features aeron --example soak -- --transport aeron"
     );

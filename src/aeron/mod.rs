@@ -12,6 +12,8 @@
 //!   be held, a one-node cluster responder, and the driver's own counters.
 
 mod driver;
+#[cfg(feature = "java-cluster")]
+mod java_node;
 pub mod testing;
 
 pub use driver::{AddCounts, AeronDriver, AeronError, Publication, Subscription};

@@ -14,6 +14,8 @@ use rusteron_media_driver::AeronDriverContext;
 use rusteron_media_driver::bindings::aeron_threading_mode_enum;
 
 use super::AeronError;
+#[cfg(feature = "java-cluster")]
+pub use super::java_node::JavaNode;
 use crate::protocol::{self, EventCode, Message, SessionEvent};
 use crate::sync::os::atomic_order::{Acquire, Release};
 use crate::sync::os::{Arc, AtomicBool, Mutex, thread};
