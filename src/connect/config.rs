@@ -82,6 +82,24 @@ impl ConnectConfig {
         self
     }
 
+    /// The ingress channel for an endpoint the cluster named (in a REDIRECT
+    /// or a NewLeaderEvent). A cluster names `host:port` endpoints, which
+    /// become `aeron:udp?endpoint=host:port`; an endpoint that is already a
+    /// channel (`aeron:…`, or the simulation's `sim:…`) is used as it is.
+    ///
+    /// ```
+    /// use leakless::connect::ConnectConfig;
+    /// assert_eq!(ConnectConfig::endpoint_channel("localhost:20111"), "aeron:udp?endpoint=localhost:20111");
+    /// assert_eq!(ConnectConfig::endpoint_channel("sim:member-2"), "sim:member-2");
+    /// ```
+    pub fn endpoint_channel(endpoint: &str) -> String {
+        if endpoint.starts_with("aeron:") || endpoint.starts_with("sim:") {
+            endpoint.to_owned()
+        } else {
+            format!("aeron:udp?endpoint={endpoint}")
+        }
+    }
+
     /// Checks the configuration; a connect does this before creating
     /// anything.
     pub fn validate(&self) -> Result<(), ConfigError> {

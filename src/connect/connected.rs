@@ -192,7 +192,7 @@ fn follow_leader<D: Driver, C: Cleanup>(
     let endpoint = protocol::parse_endpoints(&event.ingress_endpoints)
         .into_iter()
         .find(|(id, _)| *id == event.leader_member_id)
-        .map(|(_, channel)| channel)
+        .map(|(_, endpoint)| super::config::ConnectConfig::endpoint_channel(&endpoint))
         .or_else(|| {
             ctx.config
                 .members

@@ -2,6 +2,7 @@
 //! (Aeron steps 0–3), with REDIRECT and challenge looping inside the state.
 
 use super::cleanup::{Cleanup, Released};
+use super::config::ConnectConfig;
 use super::connected;
 use super::error::{ConnectError, ResourceKind, StateName};
 use super::pending::creation_error;
@@ -264,7 +265,9 @@ fn await_response<D: Driver>(ctx: &Context<D>, held: &mut Held<D>) -> Next {
                             .into_iter()
                             .find(|(id, _)| *id == leader)
                         {
-                            Some((_, channel)) => Next::Redirect(leader, channel),
+                            Some((_, endpoint)) => {
+                                Next::Redirect(leader, ConnectConfig::endpoint_channel(&endpoint))
+                            }
                             None => Next::Fail(ConnectError::BadRedirect {
                                 leader,
                                 detail: event.detail,
