@@ -89,6 +89,16 @@ impl Outcome {
         }
     }
 
+    /// Ends a run on the simulation: lets every creation still in flight
+    /// finish (what is live then stays), and takes the final readings.
+    fn finish(&mut self, sim: &Sim, started: Instant) {
+        sim.settle();
+        self.elapsed = started.elapsed();
+        self.ledger = sim.ledger();
+        self.samples.push((self.attempts, self.ledger.live()));
+        self.rss_after_kib = rss::kib();
+    }
+
     /// Late completions closed: by the driver side (the attempt had given
     /// up first) and by the attempts (creation had finished first).
     pub fn late_closes(&self) -> u64 {
@@ -193,14 +203,7 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
             }
         }
     }
-    // Let every creation still in flight finish: what is live then stays.
-    sim.settle();
-    outcome.elapsed = started.elapsed();
-    outcome.ledger = sim.ledger();
-    outcome
-        .samples
-        .push((outcome.attempts, outcome.ledger.live()));
-    outcome.rss_after_kib = rss::kib();
+    outcome.finish(&sim, started);
     outcome
 }
 
@@ -241,12 +244,6 @@ fn run_pool<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
     let audit = pool.close();
     outcome.released = audit.released;
     outcome.failed = audit.failed_attempts;
-    sim.settle();
-    outcome.elapsed = started.elapsed();
-    outcome.ledger = sim.ledger();
-    outcome
-        .samples
-        .push((outcome.attempts, outcome.ledger.live()));
-    outcome.rss_after_kib = rss::kib();
+    outcome.finish(&sim, started);
     outcome
 }
