@@ -101,70 +101,98 @@ enum PendingAdd {
     ),
 }
 
-/// What happened to a pending add on one poll.
-enum Step {
-    Pending(PendingAdd),
-    Done,
+/// A rusteron asynchronous add, as the worker drives it: polled until it
+/// resolves, or withdrawn (removed by registration id).
+trait AsyncAdd: Sized {
+    /// What rusteron hands over when the add resolves.
+    type Resource;
+    /// Our wrapper of it, which closes through Aeron.
+    type Wrapped: Close<Error = AeronError>;
+    /// How the ledger counts it.
+    const KIND: Kind;
+    fn try_resolve(&self) -> Result<Option<Self::Resource>, rusteron_client::AeronCError>;
+    fn withdraw(&self);
+    fn wrap(resource: Self::Resource) -> Self::Wrapped;
+}
+
+impl AsyncAdd for AeronAsyncAddSubscription {
+    type Resource = AeronSubscription;
+    type Wrapped = Subscription;
+    const KIND: Kind = Kind::Subscription;
+    fn try_resolve(&self) -> Result<Option<AeronSubscription>, rusteron_client::AeronCError> {
+        self.poll()
+    }
+    fn withdraw(&self) {
+        let _ = self.cancel();
+    }
+    fn wrap(resource: AeronSubscription) -> Subscription {
+        Subscription(resource)
+    }
+}
+
+impl AsyncAdd for AeronAsyncAddPublication {
+    type Resource = AeronPublication;
+    type Wrapped = Publication;
+    const KIND: Kind = Kind::Publication;
+    fn try_resolve(&self) -> Result<Option<AeronPublication>, rusteron_client::AeronCError> {
+        self.poll()
+    }
+    fn withdraw(&self) {
+        let _ = self.cancel();
+    }
+    fn wrap(resource: AeronPublication) -> Publication {
+        Publication(resource)
+    }
+}
+
+/// The creator half of an add's handoff.
+type AddCreator<A> = Creator<Tracked<<A as AsyncAdd>::Wrapped>, AeronError>;
+
+/// One poll of one pending add; hands it back while it is still pending.
+fn advance<A: AsyncAdd>(
+    poller: A,
+    creator: AddCreator<A>,
+    shared: &Shared,
+) -> Option<(A, AddCreator<A>)> {
+    if creator.is_cancelled() {
+        // The requester gave up: remove the add by registration id, as
+        // Aeron's fix for #1574 does; nothing to close.
+        poller.withdraw();
+        shared.count_cancelled();
+        return None;
+    }
+    match poller.try_resolve() {
+        Ok(None) => Some((poller, creator)),
+        Ok(Some(resource)) => {
+            let resource = shared.ledger.track(A::KIND, A::wrap(resource));
+            shared.delivered(creator.complete(Ok(resource)));
+            None
+        }
+        Err(error) => {
+            let _ = creator.complete(Err(error.into()));
+            None
+        }
+    }
 }
 
 impl PendingAdd {
-    fn advance(self, shared: &Shared) -> Step {
+    /// One poll; `None` once the add resolved (created, failed or
+    /// withdrawn).
+    fn advance(self, shared: &Shared) -> Option<PendingAdd> {
         match self {
             PendingAdd::Subscription(poller, creator) => {
-                if creator.is_cancelled() {
-                    // The requester gave up: remove the add by registration
-                    // id, as Aeron's fix for #1574 does; nothing to close.
-                    let _ = poller.cancel();
-                    shared.count_cancelled();
-                    return Step::Done;
-                }
-                match poller.poll() {
-                    Ok(None) => Step::Pending(PendingAdd::Subscription(poller, creator)),
-                    Ok(Some(subscription)) => {
-                        let subscription = shared
-                            .ledger
-                            .track(Kind::Subscription, Subscription(subscription));
-                        shared.delivered(creator.complete(Ok(subscription)));
-                        Step::Done
-                    }
-                    Err(error) => {
-                        let _ = creator.complete(Err(error.into()));
-                        Step::Done
-                    }
-                }
+                advance(poller, creator, shared).map(|(p, c)| PendingAdd::Subscription(p, c))
             }
             PendingAdd::Publication(poller, creator) => {
-                if creator.is_cancelled() {
-                    let _ = poller.cancel();
-                    shared.count_cancelled();
-                    return Step::Done;
-                }
-                match poller.poll() {
-                    Ok(None) => Step::Pending(PendingAdd::Publication(poller, creator)),
-                    Ok(Some(publication)) => {
-                        let publication = shared
-                            .ledger
-                            .track(Kind::Publication, Publication(publication));
-                        shared.delivered(creator.complete(Ok(publication)));
-                        Step::Done
-                    }
-                    Err(error) => {
-                        let _ = creator.complete(Err(error.into()));
-                        Step::Done
-                    }
-                }
+                advance(poller, creator, shared).map(|(p, c)| PendingAdd::Publication(p, c))
             }
         }
     }
 
     fn cancel(self) {
         match self {
-            PendingAdd::Subscription(poller, _creator) => {
-                let _ = poller.cancel();
-            }
-            PendingAdd::Publication(poller, _creator) => {
-                let _ = poller.cancel();
-            }
+            PendingAdd::Subscription(poller, _creator) => poller.withdraw(),
+            PendingAdd::Publication(poller, _creator) => poller.withdraw(),
         }
     }
 }
@@ -261,12 +289,12 @@ impl Shared {
             let before = pending.len();
             pending = pending
                 .into_iter()
-                .filter_map(|add| match add.advance(self) {
-                    Step::Pending(add) => Some(add),
-                    Step::Done => {
+                .filter_map(|add| {
+                    let still = add.advance(self);
+                    if still.is_none() {
                         self.in_flight.fetch_sub(1, Relaxed);
-                        None
                     }
+                    still
                 })
                 .collect();
             if !started && pending.len() == before {
