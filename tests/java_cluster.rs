@@ -1,6 +1,8 @@
-//! leakless against a real Java Aeron Cluster node (Aeron 1.15.1, one
-//! member, an echo service): the connect, echoes, keep-alives past the
-//! session timeout, close; and Aeron #1574 against the real cluster.
+//! leakless against a real Java Aeron Cluster (Aeron 1.15.1, an echo
+//! service). One node: the connect, echoes, keep-alives past the session
+//! timeout, close; Aeron #1574 against the real cluster; authentication.
+//! Three nodes (tests named `three_nodes_*`): REDIRECT from a follower, and
+//! failover when the leader dies.
 //!
 //! Prepare the node, then run (feature `java-cluster`):
 //!
@@ -14,20 +16,45 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use leakless::aeron::AeronDriver;
-use leakless::aeron::testing::{JavaNode, SteppedDriver, eventually};
+use leakless::aeron::testing::{
+    JavaCluster, JavaNode, SteppedDriver, eventually, ingress_endpoint, publication_channels,
+};
 use leakless::connect::{
-    Backoff, Cleanup, ConnectConfig, ConnectError, Leakless, Naive, StateName, connect_with,
+    Backoff, Cleanup, Client, ConnectConfig, ConnectError, Leakless, Naive, StateName, connect_with,
 };
 use leakless::protocol::Layout;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn config(timeout: Duration) -> ConnectConfig {
+const INGRESS_STREAM: i32 = 101;
+
+/// The client's configuration for 1.15.1, without members.
+fn base(timeout: Duration) -> ConnectConfig {
     ConnectConfig::new("aeron:udp?endpoint=localhost:20900", 102)
-        .member(0, "aeron:udp?endpoint=localhost:20110")
-        .ingress_stream_id(101)
+        .ingress_stream_id(INGRESS_STREAM)
         .layout(Layout::Aeron1_15)
         .timeout(timeout)
+}
+
+/// The ingress channel of cluster member `member`.
+fn member_channel(member: usize) -> String {
+    ConnectConfig::endpoint_channel(&ingress_endpoint(member))
+}
+
+/// The configuration for the one-node cluster.
+fn config(timeout: Duration) -> ConnectConfig {
+    base(timeout).member(0, member_channel(0))
+}
+
+/// Sends `text` and expects it back, alone.
+fn echo(client: &mut Client<AeronDriver>, text: &[u8]) {
+    assert!(eventually(WAIT, || client.offer(text).is_ok()));
+    let mut got = Vec::new();
+    assert!(eventually(WAIT, || {
+        client.poll_egress(|payload| got.push(payload.to_vec()));
+        !got.is_empty()
+    }));
+    assert_eq!(got, vec![text.to_vec()]);
 }
 
 #[test]
@@ -40,15 +67,6 @@ fn connect_echo_keep_alive_past_the_session_timeout_then_close() {
             .expect("connect to the Java cluster");
     assert!(eventually(WAIT, || node.saw("SESSION_OPEN")));
 
-    let echo = |client: &mut leakless::connect::Client<AeronDriver>, text: &[u8]| {
-        assert!(eventually(WAIT, || client.offer(text).is_ok()));
-        let mut got = Vec::new();
-        assert!(eventually(WAIT, || {
-            client.poll_egress(|payload| got.push(payload.to_vec()));
-            !got.is_empty()
-        }));
-        assert_eq!(got, vec![text.to_vec()]);
-    };
     for n in 0..3u8 {
         echo(&mut client, &[b'e', b'0' + n]);
     }
@@ -151,4 +169,137 @@ fn authentication_challenge_answered_and_bad_credentials_rejected() {
     assert!(!failed.error.is_transient());
     assert!(node.saw("REJECTED"));
     assert!(eventually(WAIT, || driver.ledger().live() == 0));
+}
+
+/// Keeps the session alive and reads egress until `done` holds or `within`
+/// passes; returns whether it held.
+fn keep_alive_until(
+    client: &mut Client<AeronDriver>,
+    within: Duration,
+    mut done: impl FnMut(&Client<AeronDriver>) -> bool,
+) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        client.poll_egress(|_| {});
+        if done(client) {
+            return true;
+        }
+        let _ = client.send_keep_alive();
+        thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn three_nodes_redirect_from_a_follower_ends_connected_to_the_leader() {
+    let cluster = JavaCluster::start(3).expect("start three Java nodes");
+    let leader = cluster.leader().expect("a leader").member();
+    let follower = cluster.follower().expect("a follower").member();
+    let media = SteppedDriver::launch().unwrap();
+    let driver = AeronDriver::connect(media.dir()).unwrap();
+    let observer = media.client().unwrap();
+
+    // Only the follower's endpoint is known: it answers REDIRECT.
+    let mut client = connect_with::<_, Leakless>(
+        driver.clone(),
+        base(WAIT).member(follower as i32, member_channel(follower)),
+        &mut Backoff::default(),
+    )
+    .expect("connect through a follower");
+    assert_eq!(client.leader_member_id(), leader as i32);
+    assert!(
+        eventually(WAIT, || publication_channels(&observer, INGRESS_STREAM)
+            == vec![member_channel(leader)]),
+        "the only ingress publication left goes to the leader: {:?}",
+        publication_channels(&observer, INGRESS_STREAM)
+    );
+    echo(&mut client, b"via redirect");
+    client.close().unwrap();
+    assert!(eventually(WAIT, || driver.ledger().live() == 0));
+
+    // Every member's endpoint is known: one publication per member, the
+    // first connected wins (redirected if it is a follower's); the others
+    // are closed.
+    let mut all = base(WAIT);
+    for member in 0..3 {
+        all = all.member(member as i32, member_channel(member));
+    }
+    let before = driver.ledger();
+    let mut client = connect_with::<_, Leakless>(driver.clone(), all, &mut Backoff::default())
+        .expect("connect with every member's endpoint");
+    assert_eq!(client.leader_member_id(), leader as i32);
+    let during = driver.ledger();
+    assert!(during.created_publications - before.created_publications >= 3);
+    assert_eq!(during.live_publications, 1, "{during:?}");
+    assert!(
+        eventually(WAIT, || publication_channels(&observer, INGRESS_STREAM)
+            == vec![member_channel(leader)]),
+        "{:?}",
+        publication_channels(&observer, INGRESS_STREAM)
+    );
+    echo(&mut client, b"one of three");
+    client.close().unwrap();
+    assert!(eventually(WAIT, || driver.ledger().live() == 0
+        && driver.in_flight() == 0));
+    let after = driver.ledger();
+    assert_eq!(after.double_closes, 0);
+    assert_eq!(after.created_publications, after.closed_publications);
+}
+
+#[test]
+fn three_nodes_failover_follows_the_new_leader() {
+    let mut cluster = JavaCluster::start(3).expect("start three Java nodes");
+    let media = SteppedDriver::launch().unwrap();
+    let driver = AeronDriver::connect(media.dir()).unwrap();
+    let observer = media.client().unwrap();
+    let mut all = base(WAIT);
+    for member in 0..3 {
+        all = all.member(member as i32, member_channel(member));
+    }
+    let mut client = connect_with::<_, Leakless>(driver.clone(), all, &mut Backoff::default())
+        .expect("connect to the cluster");
+    echo(&mut client, b"before");
+    let old_leader = client.leader_member_id();
+    let old_term = client.leadership_term_id();
+
+    cluster.kill(old_leader as usize);
+    // The survivors elect a leader, which tells the session (NewLeaderEvent);
+    // the client moves its ingress publication there.
+    assert!(
+        keep_alive_until(&mut client, Duration::from_secs(60), |client| {
+            client.leader_member_id() != old_leader
+        }),
+        "no NewLeaderEvent: {:?}",
+        cluster.running().map(JavaNode::lines).collect::<Vec<_>>()
+    );
+    let new_leader = client.leader_member_id();
+    assert!(client.leadership_term_id() > old_term);
+    assert_eq!(
+        cluster.leader().map(|node| node.member() as i32),
+        Some(new_leader)
+    );
+    assert!(client.is_open());
+    assert!(
+        keep_alive_until(&mut client, WAIT, |_| {
+            publication_channels(&observer, INGRESS_STREAM)
+                == vec![member_channel(new_leader as usize)]
+        }),
+        "the ingress publication moved to the new leader: {:?}",
+        publication_channels(&observer, INGRESS_STREAM)
+    );
+    echo(&mut client, b"after");
+
+    client.close().unwrap();
+    let node = cluster.node(new_leader as usize).unwrap();
+    assert!(
+        eventually(WAIT, || node.saw("SESSION_CLOSE")),
+        "the new leader saw the session close: {:?}",
+        node.lines()
+    );
+    assert!(eventually(WAIT, || driver.ledger().live() == 0
+        && driver.in_flight() == 0));
+    let after = driver.ledger();
+    assert_eq!(after.double_closes, 0);
+    assert_eq!(after.created_publications, after.closed_publications);
+    assert_eq!(after.created_subscriptions, after.closed_subscriptions);
 }

