@@ -8,6 +8,9 @@
 use std::ffi::CStr;
 use std::time::Duration;
 
+mod common;
+
+use common::aeron::time_out_while_held;
 use leakless::aeron::AeronDriver;
 use leakless::aeron::testing::{
     Responder, SteppedDriver, TIMER_INTERVAL, driver_counts, eventually,
@@ -99,24 +102,12 @@ fn end_to_end_connect_send_close() {
 fn timed_out_attempts_while_held<C: Cleanup>(attempts: usize) -> usize {
     let media = SteppedDriver::launch().unwrap();
     let driver = AeronDriver::connect(media.dir()).unwrap();
-    media.hold();
-    for _ in 0..attempts {
-        let failed = match connect_with::<_, C>(
-            driver.clone(),
-            config(Duration::from_millis(20)),
-            &mut Backoff::default(),
-        ) {
-            Ok(_) => panic!("nothing can be created while the driver is held"),
-            Err(failed) => failed,
-        };
-        assert!(matches!(
-            failed.error,
-            ConnectError::TimedOut {
-                state: StateName::Pending,
-                ..
-            }
-        ));
-    }
+    time_out_while_held::<C>(
+        &media,
+        &driver,
+        &config(Duration::from_millis(20)),
+        attempts,
+    );
     // leakless: every pending add was cancelled (by registration id) before
     // the driver runs again; naive: every add is still pending, forgotten.
     let cancelled = driver.add_counts().cancelled;

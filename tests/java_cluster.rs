@@ -15,12 +15,15 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::aeron::time_out_while_held;
 use leakless::aeron::AeronDriver;
 use leakless::aeron::testing::{
     JavaCluster, JavaNode, SteppedDriver, eventually, ingress_endpoint, publication_channels,
 };
 use leakless::connect::{
-    Backoff, Cleanup, Client, ConnectConfig, ConnectError, Leakless, Naive, StateName, connect_with,
+    Backoff, Cleanup, Client, ConnectConfig, ConnectError, Leakless, Naive, connect_with,
 };
 use leakless::protocol::Layout;
 
@@ -39,6 +42,13 @@ fn base(timeout: Duration) -> ConnectConfig {
 /// The ingress channel of cluster member `member`.
 fn member_channel(member: usize) -> String {
     ConnectConfig::endpoint_channel(&ingress_endpoint(member))
+}
+
+/// The configuration naming each of `members` members' endpoints.
+fn every_member(members: usize) -> ConnectConfig {
+    (0..members).fold(base(WAIT), |config, member| {
+        config.member(member as i32, member_channel(member))
+    })
 }
 
 /// The configuration for the one-node cluster.
@@ -99,24 +109,12 @@ fn timed_out_attempts_then_connect<C: Cleanup>(attempts: usize) -> usize {
     let node = JavaNode::start().expect("start the Java node");
     let media = SteppedDriver::launch().unwrap();
     let driver = AeronDriver::connect(media.dir()).unwrap();
-    media.hold();
-    for _ in 0..attempts {
-        let failed = match connect_with::<_, C>(
-            driver.clone(),
-            config(Duration::from_millis(50)),
-            &mut Backoff::default(),
-        ) {
-            Ok(_) => panic!("nothing can be created while the driver is held"),
-            Err(failed) => failed,
-        };
-        assert!(matches!(
-            failed.error,
-            ConnectError::TimedOut {
-                state: StateName::Pending,
-                ..
-            }
-        ));
-    }
+    time_out_while_held::<C>(
+        &media,
+        &driver,
+        &config(Duration::from_millis(50)),
+        attempts,
+    );
     media.release();
     // The retry connects.
     let client = connect_with::<_, C>(driver.clone(), config(WAIT), &mut Backoff::default())
@@ -220,13 +218,10 @@ fn three_nodes_redirect_from_a_follower_ends_connected_to_the_leader() {
     // Every member's endpoint is known: one publication per member, the
     // first connected wins (redirected if it is a follower's); the others
     // are closed.
-    let mut all = base(WAIT);
-    for member in 0..3 {
-        all = all.member(member as i32, member_channel(member));
-    }
     let before = driver.ledger();
-    let mut client = connect_with::<_, Leakless>(driver.clone(), all, &mut Backoff::default())
-        .expect("connect with every member's endpoint");
+    let mut client =
+        connect_with::<_, Leakless>(driver.clone(), every_member(3), &mut Backoff::default())
+            .expect("connect with every member's endpoint");
     assert_eq!(client.leader_member_id(), leader as i32);
     let during = driver.ledger();
     assert!(during.created_publications - before.created_publications >= 3);
@@ -252,12 +247,9 @@ fn three_nodes_failover_follows_the_new_leader() {
     let media = SteppedDriver::launch().unwrap();
     let driver = AeronDriver::connect(media.dir()).unwrap();
     let observer = media.client().unwrap();
-    let mut all = base(WAIT);
-    for member in 0..3 {
-        all = all.member(member as i32, member_channel(member));
-    }
-    let mut client = connect_with::<_, Leakless>(driver.clone(), all, &mut Backoff::default())
-        .expect("connect to the cluster");
+    let mut client =
+        connect_with::<_, Leakless>(driver.clone(), every_member(3), &mut Backoff::default())
+            .expect("connect to the cluster");
     echo(&mut client, b"before");
     let old_leader = client.leader_member_id();
     let old_term = client.leadership_term_id();
