@@ -16,8 +16,8 @@ use leakless::aeron::testing::{
     Responder, SteppedDriver, TIMER_INTERVAL, driver_counts, eventually,
 };
 use leakless::connect::{
-    AsyncConnect, Backoff, Cleanup, ConnectConfig, ConnectError, Leakless, Naive, Pending,
-    Progress, StateName, connect, connect_with,
+    AsyncConnect, Cleanup, ConnectConfig, ConnectError, Leakless, Naive, Pending, Progress,
+    StateName, connect,
 };
 use rusteron_client::{Aeron, AeronPublication, AeronSubscription, Handlers};
 

@@ -26,6 +26,7 @@ use leakless::connect::{
     Backoff, Cleanup, Client, ConnectConfig, ConnectError, Leakless, Naive, connect_with,
 };
 use leakless::protocol::Layout;
+use rusteron_client::Aeron;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -169,6 +170,18 @@ fn authentication_challenge_answered_and_bad_credentials_rejected() {
     assert!(eventually(WAIT, || driver.ledger().live() == 0));
 }
 
+/// Asserts that the client's media driver soon holds exactly one ingress
+/// publication, and that it goes to `member` (read from the driver's own
+/// counters, not from leakless's audit).
+fn assert_ingress_only_to(observer: &Aeron, member: usize) {
+    assert!(
+        eventually(WAIT, || publication_channels(observer, INGRESS_STREAM)
+            == vec![member_channel(member)]),
+        "ingress publications: {:?}, expected only member {member}'s",
+        publication_channels(observer, INGRESS_STREAM)
+    );
+}
+
 /// Keeps the session alive and reads egress until `done` holds or `within`
 /// passes; returns whether it held.
 fn keep_alive_until(
@@ -205,12 +218,7 @@ fn three_nodes_redirect_from_a_follower_ends_connected_to_the_leader() {
     )
     .expect("connect through a follower");
     assert_eq!(client.leader_member_id(), leader as i32);
-    assert!(
-        eventually(WAIT, || publication_channels(&observer, INGRESS_STREAM)
-            == vec![member_channel(leader)]),
-        "the only ingress publication left goes to the leader: {:?}",
-        publication_channels(&observer, INGRESS_STREAM)
-    );
+    assert_ingress_only_to(&observer, leader);
     echo(&mut client, b"via redirect");
     client.close().unwrap();
     assert!(eventually(WAIT, || driver.ledger().live() == 0));
@@ -226,12 +234,7 @@ fn three_nodes_redirect_from_a_follower_ends_connected_to_the_leader() {
     let during = driver.ledger();
     assert!(during.created_publications - before.created_publications >= 3);
     assert_eq!(during.live_publications, 1, "{during:?}");
-    assert!(
-        eventually(WAIT, || publication_channels(&observer, INGRESS_STREAM)
-            == vec![member_channel(leader)]),
-        "{:?}",
-        publication_channels(&observer, INGRESS_STREAM)
-    );
+    assert_ingress_only_to(&observer, leader);
     echo(&mut client, b"one of three");
     client.close().unwrap();
     assert!(eventually(WAIT, || driver.ledger().live() == 0
