@@ -155,8 +155,11 @@ public final class EchoNode {
              ClusteredServiceContainer container = ClusteredServiceContainer.launch(service)) {
             System.out.println("READY");
             System.out.flush();
-            // Run until stdin closes (the harness holds it open) or the process is killed.
-            while (System.in.read() != -1) {}
+            // Run until stdin closes (the Rust harness holds it open, then
+            // drops it), something is written to it (cluster.sh stop), or
+            // the process is killed. Not SIGTERM: a JVM started where
+            // SIGTERM is ignored keeps ignoring it.
+            System.in.read();
         }
     }
 }
