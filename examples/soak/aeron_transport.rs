@@ -58,9 +58,9 @@ fn drive<Here, Next>(
 pub enum Peer {
     /// leakless's one-node responder, over IPC.
     Responder,
-    /// A real Java Aeron Cluster 1.15.1 node, over UDP (feature
-    /// `java-cluster`).
-    JavaCluster,
+    /// A real Java Aeron Cluster 1.15.1 of this many nodes on localhost,
+    /// over UDP (feature `java-cluster`).
+    JavaCluster(usize),
 }
 
 /// Starts the peer; keep the returned value alive for the run.
@@ -72,9 +72,11 @@ fn start_peer(peer: Peer, media: &SteppedDriver) -> Result<Box<dyn std::any::Any
             INGRESS_STREAM,
         )?)),
         #[cfg(feature = "java-cluster")]
-        Peer::JavaCluster => Ok(Box::new(leakless::aeron::testing::JavaNode::start()?)),
+        Peer::JavaCluster(members) => Ok(Box::new(leakless::aeron::testing::JavaCluster::start(
+            members,
+        )?)),
         #[cfg(not(feature = "java-cluster"))]
-        Peer::JavaCluster => Err(AeronError::Client(String::from(
+        Peer::JavaCluster(_) => Err(AeronError::Client(String::from(
             "built without the java-cluster feature",
         ))),
     }
@@ -92,14 +94,22 @@ fn peer_config(peer: Peer, deadline: Duration, attempt: u64) -> ConnectConfig {
         // 2,000): a UDP endpoint whose last subscription just closed stays
         // CLOSING for a moment, and an add on it then fails with
         // "resource temporarily unavailable" (Aeron #2068, #2124).
-        Peer::JavaCluster => {
+        // Every member's ingress endpoint (member i on port 20110 + i).
+        Peer::JavaCluster(members) => {
             let port = 21_000 + attempt % 2_000;
-            ConnectConfig::new(
-                format!("aeron:udp?endpoint=localhost:{port}"),
-                EGRESS_STREAM,
+            (0..members).fold(
+                ConnectConfig::new(
+                    format!("aeron:udp?endpoint=localhost:{port}"),
+                    EGRESS_STREAM,
+                )
+                .layout(leakless::protocol::Layout::Aeron1_15),
+                |config, member| {
+                    config.member(
+                        member as i32,
+                        format!("aeron:udp?endpoint=localhost:{}", 20_110 + member),
+                    )
+                },
             )
-            .member(0, "aeron:udp?endpoint=localhost:20110")
-            .layout(leakless::protocol::Layout::Aeron1_15)
         }
     }
     .ingress_stream_id(INGRESS_STREAM)
@@ -128,7 +138,7 @@ pub fn run<C: Cleanup>(
             driver_counts(&observer, EGRESS_STREAM).subscriptions
                 + driver_counts(&observer, INGRESS_STREAM).publications
         }
-        Peer::JavaCluster => driver.ledger().live(),
+        Peer::JavaCluster(_) => driver.ledger().live(),
     };
     let mut dice = Dice(args.seed | 1);
     let (min, max) = (args.latency_ms.start, args.latency_ms.end);
@@ -184,7 +194,7 @@ pub fn run<C: Cleanup>(
             outcome.ledger.live_publications =
                 driver_counts(&observer, INGRESS_STREAM).publications;
         }
-        Peer::JavaCluster => {
+        Peer::JavaCluster(_) => {
             let audit = driver.ledger();
             outcome.ledger.live_subscriptions = audit.live_subscriptions;
             outcome.ledger.live_publications = audit.live_publications;

@@ -18,7 +18,8 @@ pub struct Args {
     /// Creation latency, drawn uniformly from MIN..MAX milliseconds.
     #[arg(long, default_value = "0..3", value_parser = latency_range)]
     pub latency_ms: std::ops::Range<Duration>,
-    /// Cluster members (one ingress publication each per attempt).
+    /// Cluster members (one ingress publication each per attempt); with
+    /// `--transport java-cluster`, that many Java nodes (1 to 3).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub members: u16,
     /// Chance of each fault: creation failure, lost reply, leader change

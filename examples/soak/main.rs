@@ -58,7 +58,14 @@ fn aeron_runs(
     java: bool,
 ) -> (workload::Outcome, workload::Outcome) {
     let peer = if java {
-        aeron_transport::Peer::JavaCluster
+        if !(1..=3).contains(&args.members) {
+            eprintln!(
+                "--transport java-cluster runs 1 to 3 Java nodes on this machine, not {}",
+                args.members
+            );
+            std::process::exit(2);
+        }
+        aeron_transport::Peer::JavaCluster(usize::from(args.members))
     } else {
         aeron_transport::Peer::Responder
     };
