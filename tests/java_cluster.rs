@@ -20,7 +20,8 @@ mod common;
 use common::aeron::time_out_while_held;
 use leakless::aeron::AeronDriver;
 use leakless::aeron::testing::{
-    JavaCluster, JavaNode, SteppedDriver, eventually, ingress_endpoint, publication_channels,
+    JavaCluster, JavaNode, SteppedDriver, driver_counts, eventually, ingress_endpoint,
+    publication_channels,
 };
 use leakless::connect::{
     Backoff, Cleanup, Client, ConnectConfig, ConnectError, Leakless, Naive, connect_with,
@@ -31,10 +32,11 @@ use rusteron_client::Aeron;
 const WAIT: Duration = Duration::from_secs(10);
 
 const INGRESS_STREAM: i32 = 101;
+const EGRESS_STREAM: i32 = 102;
 
 /// The client's configuration for 1.15.1, without members.
 fn base(timeout: Duration) -> ConnectConfig {
-    ConnectConfig::new("aeron:udp?endpoint=localhost:20900", 102)
+    ConnectConfig::new("aeron:udp?endpoint=localhost:20900", EGRESS_STREAM)
         .ingress_stream_id(INGRESS_STREAM)
         .layout(Layout::Aeron1_15)
         .timeout(timeout)
@@ -73,6 +75,7 @@ fn connect_echo_keep_alive_past_the_session_timeout_then_close() {
     let node = JavaNode::start().expect("start the Java node");
     let media = SteppedDriver::launch().unwrap();
     let driver = AeronDriver::connect(media.dir()).unwrap();
+    let observer = media.client().unwrap();
     let mut client =
         connect_with::<_, Leakless>(driver.clone(), config(WAIT), &mut Backoff::default())
             .expect("connect to the Java cluster");
@@ -100,7 +103,7 @@ fn connect_echo_keep_alive_past_the_session_timeout_then_close() {
         "the node saw the client close its session: {:?}",
         node.lines()
     );
-    assert_eq!(driver.ledger().live(), 0);
+    assert_nothing_left(&driver, &observer);
 }
 
 /// Attempts that time out in Pending while the client's own media driver is
@@ -182,6 +185,29 @@ fn assert_ingress_only_to(observer: &Aeron, member: usize) {
     );
 }
 
+/// Asserts that the client left nothing: in leakless's audit (every
+/// resource created was closed, once; no add in flight) and in the media
+/// driver's own counters (no ingress publication, no egress subscription).
+fn assert_nothing_left(driver: &AeronDriver, observer: &Aeron) {
+    assert!(eventually(WAIT, || driver.ledger().live() == 0
+        && driver.in_flight() == 0));
+    let audit = driver.ledger();
+    assert_eq!(audit.double_closes, 0);
+    assert_eq!(audit.created_publications, audit.closed_publications);
+    assert_eq!(audit.created_subscriptions, audit.closed_subscriptions);
+    assert!(
+        eventually(WAIT, || driver_counts(observer, INGRESS_STREAM)
+            .publications
+            == 0
+            && driver_counts(observer, EGRESS_STREAM).subscriptions == 0),
+        "the media driver still has {:?}",
+        (
+            driver_counts(observer, INGRESS_STREAM),
+            driver_counts(observer, EGRESS_STREAM)
+        )
+    );
+}
+
 /// Keeps the session alive and reads egress until `done` holds or `within`
 /// passes; returns whether it held.
 fn keep_alive_until(
@@ -218,6 +244,9 @@ fn three_nodes_redirect_from_a_follower_ends_connected_to_the_leader() {
     )
     .expect("connect through a follower");
     assert_eq!(client.leader_member_id(), leader as i32);
+    // The probe assert_nothing_left uses sees the live subscription (one
+    // position counter per image: the leader's, maybe the follower's).
+    assert!(driver_counts(&observer, EGRESS_STREAM).subscriptions >= 1);
     assert_ingress_only_to(&observer, leader);
     echo(&mut client, b"via redirect");
     client.close().unwrap();
@@ -237,11 +266,7 @@ fn three_nodes_redirect_from_a_follower_ends_connected_to_the_leader() {
     assert_ingress_only_to(&observer, leader);
     echo(&mut client, b"one of three");
     client.close().unwrap();
-    assert!(eventually(WAIT, || driver.ledger().live() == 0
-        && driver.in_flight() == 0));
-    let after = driver.ledger();
-    assert_eq!(after.double_closes, 0);
-    assert_eq!(after.created_publications, after.closed_publications);
+    assert_nothing_left(&driver, &observer);
 }
 
 #[test]
@@ -291,10 +316,5 @@ fn three_nodes_failover_follows_the_new_leader() {
         "the new leader saw the session close: {:?}",
         node.lines()
     );
-    assert!(eventually(WAIT, || driver.ledger().live() == 0
-        && driver.in_flight() == 0));
-    let after = driver.ledger();
-    assert_eq!(after.double_closes, 0);
-    assert_eq!(after.created_publications, after.closed_publications);
-    assert_eq!(after.created_subscriptions, after.closed_subscriptions);
+    assert_nothing_left(&driver, &observer);
 }
