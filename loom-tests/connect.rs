@@ -13,9 +13,7 @@ mod support;
 
 use loom::thread;
 
-use leakless::connect::{
-    AsyncConnect, ConnectConfig, ConnectError, Pending, Progress, StateName, Subscribed,
-};
+use leakless::connect::{AsyncConnect, ConnectConfig, Pending, Progress, StateName, Subscribed};
 use support::driver::ModelDriver;
 use support::{bounded, unbounded};
 
@@ -51,10 +49,12 @@ fn subscribed(driver: &ModelDriver, members: i32) -> Attempt<Subscribed> {
 
 fn assert_timed_out<H, N>(progress: Progress<H, N>, in_state: StateName) {
     match progress {
-        Progress::Failed(failed) => match failed.error {
-            ConnectError::TimedOut { state, .. } => assert_eq!(state, in_state),
-            other => panic!("expected a timeout, got {other}"),
-        },
+        Progress::Failed(failed) => assert_eq!(
+            failed.error.timed_out_in(),
+            Some(in_state),
+            "{}",
+            failed.error
+        ),
         other => panic!("expected a timeout, got {other:?}"),
     }
 }

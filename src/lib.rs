@@ -83,7 +83,7 @@
 //! ```
 //! # leakless::doc_std(|| {
 //! use std::time::Duration;
-//! use leakless::connect::{AsyncConnect, ConnectError, Pending, Progress, StateName};
+//! use leakless::connect::{AsyncConnect, Pending, Progress, StateName};
 //! use leakless::sim::{Sim, SimConfig};
 //!
 //! let sim = Sim::start(SimConfig::default());
@@ -98,7 +98,7 @@
 //!         Progress::Failed(failed) => break failed,
 //!     }
 //! };
-//! assert!(matches!(failed.error, ConnectError::TimedOut { state: StateName::Pending, .. }));
+//! assert_eq!(failed.error.timed_out_in(), Some(StateName::Pending));
 //! assert_eq!(failed.released.cancelled, 1); // the pending subscription
 //!
 //! sim.resume();

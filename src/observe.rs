@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::connect::{ConnectError, Released, StateName};
+use crate::connect::{ConnectError, Failed, Released, StateName};
 use crate::sync::os::atomic_order::Relaxed;
 use crate::sync::os::{AtomicU64, Mutex};
 
@@ -34,6 +34,16 @@ pub trait Observer: Send + Sync {
 }
 
 impl Observer for () {}
+
+/// Tells `observer` how an attempt failed (timed out, and where, or failed
+/// otherwise), then what it released.
+pub(crate) fn report_failure(observer: &(impl Observer + ?Sized), failed: &Failed) {
+    match failed.error.timed_out_in() {
+        Some(state) => observer.timed_out(state),
+        None => observer.failed(&failed.error),
+    }
+    observer.released(&failed.released);
+}
 
 /// Log-2 buckets of microseconds: bucket `i` holds latencies below `2^i` µs.
 const BUCKETS: usize = 40;

@@ -169,22 +169,24 @@ impl<D: Driver, C: Cleanup> Retry<D, C> {
         })
     }
 
-    /// Records an ended attempt and builds the error that stops the retries.
-    fn record(&mut self, failed: Failed, reason: GaveUp) -> RetryError {
-        let timed_out_in = match &failed.error {
-            ConnectError::TimedOut { state, .. } => Some(*state),
-            _ => None,
-        };
+    /// Adds an ended attempt to the history; returns its error.
+    fn remember(&mut self, failed: Failed) -> ConnectError {
         self.history.push(AttemptRecord {
             number: self.history.len() as u32 + 1,
             error: failed.error.to_string(),
-            timed_out_in,
+            timed_out_in: failed.error.timed_out_in(),
             released: failed.released,
             ended_after: self.first_started.elapsed(),
         });
+        failed.error
+    }
+
+    /// Records an ended attempt and builds the error that stops the retries.
+    fn record(&mut self, failed: Failed, reason: GaveUp) -> RetryError {
+        let last = self.remember(failed);
         RetryError {
             reason,
-            last: failed.error,
+            last,
             attempts: std::mem::take(&mut self.history),
         }
     }
@@ -215,11 +217,7 @@ impl<D: Driver, C: Cleanup> Retry<D, C> {
     /// back-off pause — or says why there will be none. Taking the `Failed`
     /// by value is what makes overlapping attempts impossible.
     pub fn next(&mut self, previous: Failed) -> Result<AsyncConnect<Pending, D, C>, RetryError> {
-        match &previous.error {
-            ConnectError::TimedOut { state, .. } => self.observer.timed_out(*state),
-            error => self.observer.failed(error),
-        }
-        self.observer.released(&previous.released);
+        crate::observe::report_failure(&*self.observer, &previous);
         let number = self.history.len() as u32 + 2;
         if !previous.error.is_transient() {
             return Err(self.record(previous, GaveUp::NotTransient));
@@ -231,17 +229,7 @@ impl<D: Driver, C: Cleanup> Retry<D, C> {
         if self.first_started.elapsed() + pause >= self.policy.budget {
             return Err(self.record(previous, GaveUp::BudgetExhausted));
         }
-        let timed_out_in = match &previous.error {
-            ConnectError::TimedOut { state, .. } => Some(*state),
-            _ => None,
-        };
-        self.history.push(AttemptRecord {
-            number: number - 1,
-            error: previous.error.to_string(),
-            timed_out_in,
-            released: previous.released,
-            ended_after: self.first_started.elapsed(),
-        });
+        self.remember(previous);
         thread::sleep(pause);
         self.attempt()
     }

@@ -16,8 +16,7 @@ use leakless::aeron::testing::{
     Responder, SteppedDriver, TIMER_INTERVAL, driver_counts, eventually,
 };
 use leakless::connect::{
-    AsyncConnect, Cleanup, ConnectConfig, ConnectError, Leakless, Naive, Pending, Progress,
-    StateName, connect,
+    AsyncConnect, Cleanup, ConnectConfig, Leakless, Naive, Pending, Progress, StateName, connect,
 };
 use rusteron_client::{Aeron, AeronPublication, AeronSubscription, Handlers};
 
@@ -174,13 +173,7 @@ fn timed_out_with_publication_pending<C: Cleanup>() -> usize {
         }
         std::thread::sleep(Duration::from_millis(1));
     };
-    assert!(matches!(
-        failed.error,
-        ConnectError::TimedOut {
-            state: StateName::Subscribed,
-            ..
-        }
-    ));
+    assert_eq!(failed.error.timed_out_in(), Some(StateName::Subscribed));
     if C::NAME == "leakless" {
         assert!(eventually(WAIT, || driver.add_counts().cancelled == 1));
     }

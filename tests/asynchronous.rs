@@ -13,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::Tally;
-use leakless::connect::{ConnectError, Sleep, StateName, YieldNow, connect_async};
+use leakless::connect::{Sleep, StateName, YieldNow, connect_async};
 use leakless::sim::{Sim, SimConfig};
 use leakless::{Cancelled, CreateError, Delivery, handoff};
 
@@ -210,13 +210,7 @@ fn connect_async_on_a_minimal_executor_times_out_and_releases() {
         Err(failed) => failed,
         Ok(_) => panic!("the driver is paused"),
     };
-    assert!(matches!(
-        failed.error,
-        ConnectError::TimedOut {
-            state: StateName::Pending,
-            ..
-        }
-    ));
+    assert_eq!(failed.error.timed_out_in(), Some(StateName::Pending));
     sim.resume();
     sim.settle();
     assert_eq!(sim.ledger().live(), 0);

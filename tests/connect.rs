@@ -114,13 +114,7 @@ fn pending_timeout_while_the_subscription_is_in_flight() {
     sim.pause();
     let config = sim.connect_config().timeout(Duration::from_millis(5));
     let failed = connect_or_fail::<Leakless>(&sim, config);
-    assert!(matches!(
-        failed.error,
-        ConnectError::TimedOut {
-            state: StateName::Pending,
-            ..
-        }
-    ));
+    assert_eq!(failed.error.timed_out_in(), Some(StateName::Pending));
     assert_eq!(failed.released.cancelled, 1);
     sim.resume(); // the late completion arrives after the attempt gave up
     sim.settle();
@@ -196,13 +190,7 @@ fn subscribed_timeout_while_publications_are_in_flight() {
             Progress::Failed(failed) => break failed,
         }
     };
-    assert!(matches!(
-        failed.error,
-        ConnectError::TimedOut {
-            state: StateName::Subscribed,
-            ..
-        }
-    ));
+    assert_eq!(failed.error.timed_out_in(), Some(StateName::Subscribed));
     assert_eq!(
         (failed.released.subscriptions, failed.released.cancelled),
         (1, 3)
@@ -235,13 +223,7 @@ fn subscribed_timeout_with_publications_that_never_connect() {
     }));
     let config = sim.connect_config().timeout(Duration::from_millis(20));
     let failed = connect_or_fail::<Leakless>(&sim, config);
-    assert!(matches!(
-        failed.error,
-        ConnectError::TimedOut {
-            state: StateName::Subscribed,
-            ..
-        }
-    ));
+    assert_eq!(failed.error.timed_out_in(), Some(StateName::Subscribed));
     assert_eq!(
         failed.released.publications, 3,
         "held, unconnected publications closed"
@@ -273,13 +255,7 @@ fn lost_reply_times_out_in_subscribed() {
     }));
     let config = sim.connect_config().timeout(Duration::from_millis(20));
     let failed = connect_or_fail::<Leakless>(&sim, config);
-    assert!(matches!(
-        failed.error,
-        ConnectError::TimedOut {
-            state: StateName::Subscribed,
-            ..
-        }
-    ));
+    assert_eq!(failed.error.timed_out_in(), Some(StateName::Subscribed));
     assert_eq!(sim.open_sessions(), 0);
     assert_clean(&sim);
 }
@@ -481,13 +457,7 @@ fn retry_loop<C: Cleanup>() -> (Sim, usize, Released) {
         sim.pause();
         let failed = connect_or_fail::<C>(&sim, config.clone());
         sim.resume();
-        assert!(matches!(
-            failed.error,
-            ConnectError::TimedOut {
-                state: StateName::Pending,
-                ..
-            }
-        ));
+        assert_eq!(failed.error.timed_out_in(), Some(StateName::Pending));
         max_live = max_live.max(sim.ledger().live());
         released.absorb(failed.released);
     }

@@ -90,13 +90,7 @@ pub fn connect_observed<D: Driver, C: Cleanup>(
         .and_then(|attempt| run_attempt(attempt, idle));
     match &result {
         Ok(_) => observer.connected(started.elapsed()),
-        Err(failed) => {
-            match &failed.error {
-                ConnectError::TimedOut { state, .. } => observer.timed_out(*state),
-                error => observer.failed(error),
-            }
-            observer.released(&failed.released);
-        }
+        Err(failed) => crate::observe::report_failure(observer, failed),
     }
     result
 }

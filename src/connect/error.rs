@@ -106,6 +106,23 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
+    /// The state the attempt was in when its deadline passed, if that is
+    /// how it failed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use leakless::connect::{ConnectError, StateName};
+    ///
+    /// let error = ConnectError::TimedOut { state: StateName::Pending, timeout: Duration::from_millis(5) };
+    /// assert_eq!(error.timed_out_in(), Some(StateName::Pending));
+    /// ```
+    pub fn timed_out_in(&self) -> Option<StateName> {
+        match self {
+            ConnectError::TimedOut { state, .. } => Some(*state),
+            _ => None,
+        }
+    }
+
     /// Whether a new attempt may succeed (timeouts, creation failures, a
     /// lost or refused reply), as opposed to a rejection or a bad
     /// configuration.

@@ -2,7 +2,7 @@
 
 use leakless::aeron::AeronDriver;
 use leakless::aeron::testing::SteppedDriver;
-use leakless::connect::{Backoff, Cleanup, ConnectConfig, ConnectError, StateName, connect_with};
+use leakless::connect::{Backoff, Cleanup, ConnectConfig, StateName, connect_with};
 
 /// Holds `media` and makes `attempts` connects, each of which must time out
 /// in Pending: nothing can be created while the driver is held. `media` is
@@ -20,14 +20,9 @@ pub fn time_out_while_held<C: Cleanup>(
                 Ok(_) => panic!("nothing can be created while the driver is held"),
                 Err(failed) => failed,
             };
-        assert!(
-            matches!(
-                failed.error,
-                ConnectError::TimedOut {
-                    state: StateName::Pending,
-                    ..
-                }
-            ),
+        assert_eq!(
+            failed.error.timed_out_in(),
+            Some(StateName::Pending),
             "{}",
             failed.error
         );
