@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
-use leakless::aeron::testing::{Responder, SteppedDriver, driver_counts, eventually};
+use leakless::aeron::testing::{
+    Responder, SteppedDriver, driver_counts, eventually, ingress_endpoint,
+};
 use leakless::aeron::{AeronDriver, AeronError};
 use leakless::connect::{AsyncConnect, Cleanup, ConnectConfig, Pending, Progress, Subscribed};
 use rusteron_client::Handlers;
@@ -94,7 +96,7 @@ fn peer_config(peer: Peer, deadline: Duration, attempt: u64) -> ConnectConfig {
         // 2,000): a UDP endpoint whose last subscription just closed stays
         // CLOSING for a moment, and an add on it then fails with
         // "resource temporarily unavailable" (Aeron #2068, #2124).
-        // Every member's ingress endpoint (member i on port 20110 + i).
+        // Every member's ingress endpoint.
         Peer::JavaCluster(members) => {
             let port = 21_000 + attempt % 2_000;
             (0..members).fold(
@@ -106,7 +108,7 @@ fn peer_config(peer: Peer, deadline: Duration, attempt: u64) -> ConnectConfig {
                 |config, member| {
                     config.member(
                         member as i32,
-                        format!("aeron:udp?endpoint=localhost:{}", 20_110 + member),
+                        ConnectConfig::endpoint_channel(&ingress_endpoint(member)),
                     )
                 },
             )

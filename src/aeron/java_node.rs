@@ -31,12 +31,6 @@ fn env(name: &str) -> Result<String, AeronError> {
     })
 }
 
-/// Member `i`'s client-facing ingress endpoint (`EchoNode.java` gives
-/// member i port 20110 + i).
-pub fn ingress_endpoint(member: usize) -> String {
-    format!("localhost:{}", 20110 + member)
-}
-
 impl JavaNode {
     /// Starts a one-node cluster and waits (up to a minute) until it leads.
     pub fn start() -> Result<JavaNode, AeronError> {
@@ -102,11 +96,6 @@ impl JavaNode {
     /// This node's member id.
     pub fn member(&self) -> usize {
         self.member
-    }
-
-    /// This node's client-facing ingress endpoint, `host:port`.
-    pub fn ingress_endpoint(&self) -> String {
-        ingress_endpoint(self.member)
     }
 
     /// Whether the last role the node reported is LEADER.

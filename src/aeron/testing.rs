@@ -15,7 +15,7 @@ use rusteron_media_driver::bindings::aeron_threading_mode_enum;
 
 use super::AeronError;
 #[cfg(feature = "java-cluster")]
-pub use super::java_node::{JavaCluster, JavaNode, ingress_endpoint};
+pub use super::java_node::{JavaCluster, JavaNode};
 use crate::protocol::{self, EventCode, Message, SessionEvent};
 use crate::sync::os::atomic_order::{Acquire, Release};
 use crate::sync::os::{Arc, AtomicBool, Mutex, thread};
@@ -207,6 +207,13 @@ pub fn publication_channels(aeron: &Aeron, stream_id: i32) -> Vec<String> {
             }
         });
     channels
+}
+
+/// The client-facing ingress endpoint, `host:port`, of member `member` of a
+/// Java cluster (`interop/java-cluster/EchoNode.java` gives member i port
+/// 20110 + i).
+pub fn ingress_endpoint(member: usize) -> String {
+    format!("localhost:{}", 20110 + member)
 }
 
 /// Polls `probe` until it holds or `within` passes; returns whether it held.
