@@ -3,7 +3,7 @@
 //! the attempt timing out, closing or dropping, in each state. Each model
 //! asserts that every created resource is closed exactly once.
 //!
-//! Built with `--cfg leakless_mutant="naive_connect"`, the same models run
+//! Built with `LEAKLESS_MUTANT=naive_connect` (build.rs), the same models run
 //! the naive (pre-fix Aeron) cleanup and must fail: `loom-tests/mutants.sh`.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test loom_connect`

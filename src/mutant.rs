@@ -1,4 +1,5 @@
-//! Deliberate bugs, compiled in only with `--cfg leakless_mutant="…"`, so
+//! Deliberate bugs, compiled in only with the `leakless_mutant` cfg (which
+//! build.rs sets from the `LEAKLESS_MUTANT` environment variable), so
 //! `loom-tests/mutants.sh` can show that the loom models catch them.
 //!
 //! Each is a `const bool` the optimiser removes from a normal build. (A
