@@ -20,7 +20,7 @@ mod common;
 use common::aeron::time_out_while_held;
 use leakless::aeron::AeronDriver;
 use leakless::aeron::testing::{
-    JavaCluster, JavaNode, SteppedDriver, driver_counts, eventually, ingress_endpoint,
+    JavaCluster, JavaNode, SteppedDriver, driver_counts, eventually, ingress_endpoint, java_layout,
     publication_channels,
 };
 use leakless::connect::{
@@ -34,11 +34,12 @@ const WAIT: Duration = Duration::from_secs(10);
 const INGRESS_STREAM: i32 = 101;
 const EGRESS_STREAM: i32 = 102;
 
-/// The client's configuration for 1.15.1, without members.
+/// The client's configuration for the prepared Aeron version, without
+/// members.
 fn base(timeout: Duration) -> ConnectConfig {
     ConnectConfig::new("aeron:udp?endpoint=localhost:20900", EGRESS_STREAM)
         .ingress_stream_id(INGRESS_STREAM)
-        .layout(Layout::Aeron1_15)
+        .layout(java_layout())
         .timeout(timeout)
 }
 
@@ -171,6 +172,44 @@ fn authentication_challenge_answered_and_bad_credentials_rejected() {
     assert!(!failed.error.is_transient());
     assert!(node.saw("REJECTED"));
     assert!(eventually(WAIT, || driver.ledger().live() == 0));
+}
+
+#[test]
+fn the_other_layout_goes_unanswered_and_the_timeout_names_it() {
+    let node = JavaNode::start().expect("start the Java node");
+    let media = SteppedDriver::launch().unwrap();
+    let driver = AeronDriver::connect(media.dir()).unwrap();
+    let observer = media.client().unwrap();
+    let wrong = match java_layout() {
+        Layout::Current => Layout::Aeron1_15,
+        Layout::Aeron1_15 => Layout::Current,
+    };
+    // The node reads a request in the other layout as another message (a
+    // close request, or nothing it knows) and never answers: the attempt
+    // ends at its deadline, saying the request went unanswered in `wrong`.
+    let failed = match connect_with::<_, Leakless>(
+        driver.clone(),
+        config(Duration::from_secs(5)).layout(wrong),
+        &mut Backoff::default(),
+    ) {
+        Ok(_) => panic!("a connect in the other layout must not succeed"),
+        Err(failed) => failed,
+    };
+    assert!(
+        matches!(
+            failed.error,
+            ConnectError::TimedOut { unanswered: Some(layout), .. } if layout == wrong
+        ),
+        "{}",
+        failed.error
+    );
+    let message = failed.error.to_string();
+    assert!(
+        message.contains(wrong.releases()) && message.contains("ConnectConfig::layout"),
+        "{message}"
+    );
+    assert!(!node.saw("SESSION_OPEN"), "{:?}", node.lines());
+    assert_nothing_left(&driver, &observer);
 }
 
 /// Asserts that the client's media driver soon holds exactly one ingress

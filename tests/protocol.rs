@@ -80,7 +80,7 @@ fn close_request_layout_byte_for_byte() {
         cluster_session_id: -1,
     }));
     let expected: Vec<u8> = [
-        &[16, 0, 4, 0, 111, 0, 18, 0][..], // block 16, template 4, schema 111, version 18
+        &[16, 0, 4, 0, 111, 0, 16, 0][..], // block 16, template 4, schema 111, version 16
         &[0x02, 0x01, 0, 0, 0, 0, 0, 0],   // leadershipTermId
         &[0xff; 8],                        // clusterSessionId = -1
     ]
@@ -99,7 +99,7 @@ fn connect_request_layout_byte_for_byte() {
         client_info: String::new(),
     }));
     let expected: Vec<u8> = [
-        &[16, 0, 3, 0, 111, 0, 18, 0][..],
+        &[16, 0, 3, 0, 111, 0, 16, 0][..],
         &[5, 0, 0, 0, 0, 0, 0, 0], // correlationId
         &[102, 0, 0, 0],           // responseStreamId
         &[0, 3, 0, 0],             // version
@@ -301,7 +301,7 @@ fn egress_message_header_of_1_15_is_a_session_message() {
 #[test]
 fn keep_alive_layouts_byte_for_byte() {
     let current = encode_with(Layout::Current, &keep_alive());
-    assert_eq!(&current[..8], &[16, 0, 5, 0, 111, 0, 18, 0]);
+    assert_eq!(&current[..8], &[16, 0, 5, 0, 111, 0, 16, 0]);
     let old = encode_with(Layout::Aeron1_15, &keep_alive());
     assert_eq!(&old[..8], &[16, 0, 6, 0, 111, 0, 0, 0]);
     assert_eq!(&current[8..], &old[8..]);

@@ -104,7 +104,7 @@ fn peer_config(peer: Peer, deadline: Duration, attempt: u64) -> ConnectConfig {
                     format!("aeron:udp?endpoint=localhost:{port}"),
                     EGRESS_STREAM,
                 )
-                .layout(leakless::protocol::Layout::Aeron1_15),
+                .layout(leakless::aeron::testing::java_layout()),
                 |config, member| {
                     config.member(
                         member as i32,

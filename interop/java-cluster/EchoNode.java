@@ -1,5 +1,5 @@
+import io.aeron.ExclusivePublication;
 import io.aeron.Image;
-import io.aeron.Publication;
 import io.aeron.archive.Archive;
 import io.aeron.archive.ArchiveThreadingMode;
 import io.aeron.archive.client.AeronArchive;
@@ -25,15 +25,18 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One member of an Aeron Cluster (1.15.1) whose service echoes every session
- * message. Arguments: the node's directory, and optionally a secret: then
- * every session is challenged and must answer with the secret.
+ * One member of a current Aeron Cluster (1.4x/1.5x API; built against the
+ * version prepare.sh fetched) whose service echoes every session message.
+ * Arguments: the node's directory, and optionally a secret: then every
+ * session is challenged and must answer with the secret.
  *
  * A single node by default; {@code -Dleakless.members=3 -Dleakless.member=i}
  * makes it member i of a three-node cluster on localhost. Member i listens on
- * ingress 20110+i, member status 20220+i, log 20330+i, catchup 20440+i,
- * log control 20550+i, archive control 8010+i, archive responses 8020+2i and
- * 8021+2i.
+ * ingress 20110+i, consensus 20220+i, log 20330+i, catchup 20440+i and
+ * archive control 8010+i (the same ports as the 1.15.1 node in aeron-1.15/).
+ *
+ * It prints ROLE role, SESSION_OPEN id, SESSION_CLOSE id reason,
+ * AUTHENTICATED id and REJECTED id, and READY once launched.
  */
 public final class EchoNode {
     /** Challenges every session; accepts the one that answers with the secret. */
@@ -71,7 +74,11 @@ public final class EchoNode {
     }
 
     static final class Echo implements ClusteredService {
-        public void onStart(Cluster cluster) {}
+        private Cluster cluster;
+
+        public void onStart(Cluster cluster, Image snapshotImage) {
+            this.cluster = cluster;
+        }
         public void onSessionOpen(ClientSession session, long timestamp) {
             System.out.println("SESSION_OPEN " + session.id());
         }
@@ -79,13 +86,14 @@ public final class EchoNode {
             System.out.println("SESSION_CLOSE " + session.id() + " " + reason);
         }
         public void onSessionMessage(ClientSession session, long timestamp, DirectBuffer buffer, int offset, int length, Header header) {
+            // Followers' offers are mocked (they return at once); the
+            // leader's reach the client. Back pressure is waited out.
             while (session.offer(buffer, offset, length) < 0) {
-                Thread.yield();
+                cluster.idleStrategy().idle();
             }
         }
         public void onTimerEvent(long correlationId, long timestamp) {}
-        public void onTakeSnapshot(Publication snapshotPublication) {}
-        public void onLoadSnapshot(Image snapshotImage) {}
+        public void onTakeSnapshot(ExclusivePublication snapshotPublication) {}
         public void onRoleChange(Cluster.Role newRole) {
             System.out.println("ROLE " + newRole);
         }
@@ -104,40 +112,44 @@ public final class EchoNode {
                 .append(",localhost:").append(20330 + i).append(",localhost:").append(20440 + i)
                 .append(",localhost:").append(8010 + i);
         }
-        String members = all.toString();
-        // One member: a unicast log to itself. Several: the log goes out on
-        // a manual multi-destination publication the leader adds followers to.
-        String logChannel = memberCount == 1
-            ? "aeron:udp?term-length=256k|endpoint=localhost:20330"
-            : "aeron:udp?term-length=256k|control-mode=manual|control=localhost:" + (20550 + memberId);
 
         MediaDriver.Context driver = new MediaDriver.Context()
             .aeronDirectoryName(aeronDir)
             .threadingMode(ThreadingMode.SHARED)
-            .dirDeleteOnStart(true);
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true);
         Archive.Context archive = new Archive.Context()
             .aeronDirectoryName(aeronDir)
             .archiveDir(new File(base, "archive"))
             .controlChannel("aeron:udp?endpoint=localhost:" + (8010 + memberId))
             .localControlChannel("aeron:ipc?term-length=64k")
+            .replicationChannel("aeron:udp?endpoint=localhost:0")
+            .recordingEventsEnabled(false)
             .threadingMode(ArchiveThreadingMode.SHARED)
             .deleteArchiveOnStart(true);
+        // The consensus module and the service reach their own archive over IPC.
         AeronArchive.Context archiveClient = new AeronArchive.Context()
-            .controlRequestChannel("aeron:udp?endpoint=localhost:" + (8010 + memberId))
-            .controlResponseChannel("aeron:udp?endpoint=localhost:" + (8020 + 2 * memberId))
+            .controlRequestChannel(archive.localControlChannel())
+            .controlRequestStreamId(archive.localControlStreamId())
+            .controlResponseChannel(archive.localControlChannel())
             .aeronDirectoryName(aeronDir);
         ConsensusModule.Context consensus = new ConsensusModule.Context()
             .clusterMemberId(memberId)
-            // Members start one after another: canvass long enough to
-            // see each other, and notice a dead leader within 2 s so the
-            // failover test is quick (1.15.1's default is 10 s).
+            // Members start one after another: canvass long enough to see
+            // each other; notice a dead leader within 2 s so the failover
+            // test is quick; and keep 1.15.1's 5 s session timeout, which
+            // the keep-alive test outlasts.
             .startupCanvassTimeoutNs(TimeUnit.SECONDS.toNanos(5))
             .leaderHeartbeatTimeoutNs(TimeUnit.SECONDS.toNanos(2))
+            .sessionTimeoutNs(TimeUnit.SECONDS.toNanos(5))
             .errorHandler(Throwable::printStackTrace)
-            .clusterMembers(members)
+            .clusterMembers(all.toString())
             .clusterDir(new File(base, "cluster"))
             .ingressChannel("aeron:udp")
-            .logChannel(logChannel)
+            // No endpoint: the leader publishes the log on a manual
+            // multi-destination channel and adds each follower's log endpoint.
+            .logChannel("aeron:udp?term-length=256k")
+            .replicationChannel("aeron:udp?endpoint=localhost:0")
             .archiveContext(archiveClient.clone())
             .aeronDirectoryName(aeronDir)
             .deleteDirOnStart(true);
@@ -147,8 +159,9 @@ public final class EchoNode {
         }
         ClusteredServiceContainer.Context service = new ClusteredServiceContainer.Context()
             .aeronDirectoryName(aeronDir)
-            .archiveContext(archiveClient.clone().controlResponseChannel("aeron:udp?endpoint=localhost:" + (8021 + 2 * memberId)))
+            .archiveContext(archiveClient.clone())
             .clusterDir(new File(base, "cluster"))
+            .errorHandler(Throwable::printStackTrace)
             .clusteredService(new Echo());
 
         try (ClusteredMediaDriver node = ClusteredMediaDriver.launch(driver, archive, consensus);
@@ -157,8 +170,7 @@ public final class EchoNode {
             System.out.flush();
             // Run until stdin closes (the Rust harness holds it open, then
             // drops it), something is written to it (cluster.sh stop), or
-            // the process is killed. Not SIGTERM: a JVM started where
-            // SIGTERM is ignored keeps ignoring it.
+            // the process is killed.
             System.in.read();
         }
     }

@@ -1,7 +1,8 @@
 //! A real Java Aeron Cluster node for interop tests (feature
 //! `java-cluster`): `interop/java-cluster/EchoNode.java`, prepared by
-//! `interop/java-cluster/prepare.sh`, which prints the two environment
-//! variables read here.
+//! `interop/java-cluster/prepare.sh`, which prints the environment
+//! variables read here (the Java runtime and its options, the classpath, and
+//! the Aeron version, which decides the [`Layout`]).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::AeronError;
 use super::testing::eventually;
+use crate::protocol::Layout;
 use crate::sync::os::{Arc, Mutex, thread};
 
 /// A Java Aeron Cluster node (an echo service): a one-node cluster, or a
@@ -29,6 +31,27 @@ fn env(name: &str) -> Result<String, AeronError> {
             "{name} is not set: run `eval \"$(bash interop/java-cluster/prepare.sh)\"` first"
         ))
     })
+}
+
+/// The Aeron version `prepare.sh` built the nodes from
+/// (`LEAKLESS_AERON_VERSION`), e.g. `1.51.0`.
+pub fn java_aeron_version() -> Result<String, AeronError> {
+    env("LEAKLESS_AERON_VERSION")
+}
+
+/// The message layout the prepared Java nodes speak: [`Layout::Aeron1_15`]
+/// for Aeron 1.15 – 1.18, [`Layout::Current`] otherwise (and when the
+/// version is not set).
+pub fn java_layout() -> Layout {
+    let version = java_aeron_version().unwrap_or_default();
+    let minor = version
+        .strip_prefix("1.")
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|minor| minor.parse::<u32>().ok());
+    match minor {
+        Some(15..=18) => Layout::Aeron1_15,
+        _ => Layout::Current,
+    }
 }
 
 impl JavaNode {
@@ -55,6 +78,8 @@ impl JavaNode {
     fn spawn(member: usize, members: usize, extra: &[&str]) -> Result<JavaNode, AeronError> {
         let java = env("LEAKLESS_JAVA")?;
         let classpath = env("LEAKLESS_AERON_CLASSPATH")?;
+        // Current Agrona needs `--add-exports` on Java 17; none for 1.15.1.
+        let options = std::env::var("LEAKLESS_JAVA_OPTS").unwrap_or_default();
         let dir = std::env::temp_dir().join(format!(
             "leakless-java-node-{}-{member}",
             std::process::id()
@@ -62,6 +87,7 @@ impl JavaNode {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| AeronError::Client(e.to_string()))?;
         let mut child = Command::new(java)
+            .args(options.split_whitespace())
             .arg(format!("-Dleakless.member={member}"))
             .arg(format!("-Dleakless.members={members}"))
             .arg("-cp")

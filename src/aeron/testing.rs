@@ -15,7 +15,7 @@ use rusteron_media_driver::bindings::aeron_threading_mode_enum;
 
 use super::AeronError;
 #[cfg(feature = "java-cluster")]
-pub use super::java_node::{JavaCluster, JavaNode};
+pub use super::java_node::{JavaCluster, JavaNode, java_aeron_version, java_layout};
 use crate::protocol::{self, EventCode, Message, SessionEvent};
 use crate::sync::os::atomic_order::{Acquire, Release};
 use crate::sync::os::{Arc, AtomicBool, Mutex, thread};

@@ -153,7 +153,9 @@ impl<D: Driver, C: Cleanup> AsyncConnect<Connected, D, C> {
         };
         let (ctx, held) = (&mut attempt.ctx, &mut attempt.held);
         let mut handled = 0;
-        for message in ctx.read_egress(&held.subscription, POLL_LIMIT) {
+        // A connected session's cluster already spoke the configured layout.
+        let (inbox, _) = ctx.read_egress(&held.subscription, POLL_LIMIT);
+        for message in inbox {
             match message {
                 Message::Session(header, payload)
                     if header.cluster_session_id == held.session.session_id =>

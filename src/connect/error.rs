@@ -51,13 +51,18 @@ impl fmt::Display for ResourceKind {
 pub enum ConnectError {
     /// The deadline passed.
     #[error(
-        "connect timed out in state {state} after {timeout:?}; everything held or pending was released, start a new attempt to retry"
+        "connect timed out in state {state} after {timeout:?}{}; everything held or pending was released, start a new attempt to retry",
+        unanswered_hint(*unanswered)
     )]
     TimedOut {
         /// The state the attempt was in.
         state: StateName,
         /// The configured timeout.
         timeout: Duration,
+        /// `Some(layout)` when the connect request was sent, in `layout`,
+        /// and nothing answered it: a slow cluster, or one of another Aeron
+        /// generation, which ignores a request in the other layout.
+        unanswered: Option<crate::protocol::Layout>,
     },
     /// The driver failed to create a resource.
     #[error("could not create the {what}: {source}")]
@@ -100,9 +105,26 @@ pub enum ConnectError {
         /// The redirect's endpoint list.
         detail: String,
     },
+    /// The cluster answered in the other Aeron generation's message
+    /// layout than the one configured ([`ConnectConfig::layout`]).
+    ///
+    /// [`ConnectConfig::layout`]: super::ConnectConfig::layout
+    #[error("{0}")]
+    WrongLayout(crate::protocol::DecodeError),
     /// The configuration cannot work; nothing was created.
     #[error("invalid connect configuration: {0}")]
     Config(#[from] ConfigError),
+}
+
+/// What a timeout after an unanswered request says about the layout.
+fn unanswered_hint(unanswered: Option<crate::protocol::Layout>) -> String {
+    match unanswered {
+        Some(layout) => format!(
+            " with the connect request unanswered (sent as {layout}, for {}; a cluster of another Aeron generation ignores it: check ConnectConfig::layout)",
+            layout.releases()
+        ),
+        None => String::new(),
+    }
 }
 
 impl ConnectError {
@@ -113,7 +135,11 @@ impl ConnectError {
     /// use std::time::Duration;
     /// use leakless::connect::{ConnectError, StateName};
     ///
-    /// let error = ConnectError::TimedOut { state: StateName::Pending, timeout: Duration::from_millis(5) };
+    /// let error = ConnectError::TimedOut {
+    ///     state: StateName::Pending,
+    ///     timeout: Duration::from_millis(5),
+    ///     unanswered: None,
+    /// };
     /// assert_eq!(error.timed_out_in(), Some(StateName::Pending));
     /// ```
     pub fn timed_out_in(&self) -> Option<StateName> {
@@ -129,7 +155,9 @@ impl ConnectError {
     pub fn is_transient(&self) -> bool {
         !matches!(
             self,
-            ConnectError::AuthenticationRejected { .. } | ConnectError::Config(_)
+            ConnectError::AuthenticationRejected { .. }
+                | ConnectError::Config(_)
+                | ConnectError::WrongLayout(_)
         )
     }
 }

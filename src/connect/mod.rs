@@ -155,24 +155,32 @@ impl<D: Driver> Context<D> {
         self.driver.now() >= self.deadline
     }
 
-    /// Reads up to `limit` egress messages; bytes that do not decode (other
-    /// traffic, a newer message type) are skipped.
+    /// Reads up to `limit` egress messages. Bytes that do not decode (other
+    /// traffic, a newer message type) are skipped, except a message in the
+    /// other layout than the configured one: that is returned as the error,
+    /// since nothing the cluster says will ever decode.
     fn read_egress(
         &self,
         subscription: &D::Subscription,
         limit: usize,
-    ) -> Vec<crate::protocol::Message> {
+    ) -> (
+        Vec<crate::protocol::Message>,
+        Option<crate::protocol::DecodeError>,
+    ) {
         let mut inbox = Vec::new();
+        let mut wrong_layout = None;
         self.driver.poll(
             subscription,
-            &mut |bytes| {
-                if let Ok(message) = crate::protocol::decode_with(self.config.layout, bytes) {
-                    inbox.push(message);
+            &mut |bytes| match crate::protocol::decode_with(self.config.layout, bytes) {
+                Ok(message) => inbox.push(message),
+                Err(error @ crate::protocol::DecodeError::WrongLayout { .. }) => {
+                    wrong_layout = Some(error);
                 }
+                Err(_) => {}
             },
             limit,
         );
-        inbox
+        (inbox, wrong_layout)
     }
 }
 
@@ -246,6 +254,7 @@ fn timed_out<D: Driver>(ctx: &Context<D>, state: StateName) -> ConnectError {
     ConnectError::TimedOut {
         state,
         timeout: ctx.config.timeout,
+        unanswered: None,
     }
 }
 

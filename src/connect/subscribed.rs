@@ -128,7 +128,12 @@ impl<D: Driver, C: Cleanup> AsyncConnect<Subscribed, D, C> {
     pub fn poll(self) -> Progress<Self, AsyncConnect<Connected, D, C>> {
         let (mut ctx, mut held) = self.into_parts();
         if ctx.expired() {
-            let error = timed_out(&ctx, StateName::Subscribed);
+            let mut error = timed_out(&ctx, StateName::Subscribed);
+            if let (Phase::AwaitResponse, ConnectError::TimedOut { unanswered, .. }) =
+                (&held.phase, &mut error)
+            {
+                *unanswered = Some(ctx.config.layout);
+            }
             return fail::<Subscribed, D, C, _, _>(ctx, held, error);
         }
         let next = match held.phase {
@@ -239,7 +244,11 @@ fn send<D: Driver>(ctx: &mut Context<D>, held: &mut Held<D>) -> Next {
 
 /// Step 3: read the answer to our request.
 fn await_response<D: Driver>(ctx: &Context<D>, held: &mut Held<D>) -> Next {
-    for message in ctx.read_egress(&held.subscription, POLL_LIMIT) {
+    let (inbox, wrong_layout) = ctx.read_egress(&held.subscription, POLL_LIMIT);
+    if let Some(error) = wrong_layout {
+        return Next::Fail(ConnectError::WrongLayout(error));
+    }
+    for message in inbox {
         match message {
             Message::Event(event) if event.correlation_id == ctx.correlation_id => {
                 return match event.code {

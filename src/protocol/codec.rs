@@ -6,18 +6,57 @@ use super::messages::*;
 const HEADER_LEN: usize = 8;
 
 /// Which schema version's layout to encode, and whose template ids to read:
-/// the peer's. Decoding always follows the block length the sender wrote.
+/// the peer's. Decoding follows the block length the sender wrote, and
+/// refuses a message whose schema version belongs to the other layout
+/// ([`DecodeError::WrongLayout`]).
+///
+/// Aeron renumbered the session messages' template ids in schema version 3
+/// (Aeron 1.19.0); since then the session messages have only grown at the
+/// end of their blocks, which decoding by block length absorbs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum Layout {
-    /// Aeron Cluster 1.15.1: schema 111, version 0 (its
-    /// `aeron-cluster-codecs.xml`): other template ids, shorter blocks, no
-    /// protocol version, no client info, separate ingress and egress
-    /// message headers.
+    /// Aeron Cluster 1.15 – 1.18: schema 111, versions 0 – 2 (1.15.1's
+    /// `aeron-cluster-codecs.xml` is version 0): other template ids, shorter
+    /// blocks, no protocol version, no client info, separate ingress and
+    /// egress message headers.
     Aeron1_15,
-    /// The current Aeron Cluster: schema 111, version 18.
+    /// Aeron Cluster 1.19 and later: schema 111, version 3 and up. Encodes
+    /// version 16, as Aeron 1.51.0 (and 1.52.x) do; byte for byte the
+    /// messages Aeron 1.51.0's own encoders write (`tests/vectors/`).
     #[default]
     Current,
 }
+
+impl Layout {
+    /// The layout of a message whose header carries schema `version`.
+    pub fn of_schema_version(version: u16) -> Layout {
+        if version <= LAST_1_15_VERSION {
+            Layout::Aeron1_15
+        } else {
+            Layout::Current
+        }
+    }
+
+    /// The Aeron releases that speak this layout, for messages.
+    pub fn releases(self) -> &'static str {
+        match self {
+            Layout::Aeron1_15 => "Aeron 1.15 – 1.18 (schema versions 0 – 2)",
+            Layout::Current => "Aeron 1.19 and later (schema version 3 and up)",
+        }
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Layout::Aeron1_15 => f.write_str("Layout::Aeron1_15"),
+            Layout::Current => f.write_str("Layout::Current"),
+        }
+    }
+}
+
+/// The last schema version with the 1.15 template ids (Aeron 1.18).
+const LAST_1_15_VERSION: u16 = 2;
 
 /// A layout's template ids and block lengths.
 struct Templates {
@@ -40,7 +79,7 @@ struct Templates {
 impl Layout {
     fn templates(self) -> &'static Templates {
         const CURRENT: Templates = Templates {
-            version: 18,
+            version: super::SCHEMA_VERSION,
             session: 1,
             egress_session: None,
             event: 2,
@@ -97,6 +136,20 @@ pub enum DecodeError {
     /// A text field that is not UTF-8.
     #[error("a text field is not valid UTF-8")]
     InvalidText,
+    /// The message's schema version belongs to the other layout: the
+    /// cluster runs another Aeron generation than the one configured.
+    #[error(
+        "the message has schema version {version}, which is {}, but the connect is configured for {} ({configured}); set ConnectConfig::layout({})",
+        Layout::of_schema_version(*version).releases(),
+        configured.releases(),
+        Layout::of_schema_version(*version)
+    )]
+    WrongLayout {
+        /// The layout the decoder was asked to read.
+        configured: Layout,
+        /// The schema version the message carries.
+        version: u16,
+    },
 }
 
 struct Writer(Vec<u8>);
@@ -297,9 +350,18 @@ pub fn decode_with(layout: Layout, bytes: &[u8]) -> Result<Message, DecodeError>
         });
     }
     let word = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
-    let (block_length, template_id, schema_id) = (word(0) as usize, word(2), word(4));
+    let (block_length, template_id, schema_id, version) =
+        (word(0) as usize, word(2), word(4), word(6));
     if schema_id != SCHEMA_ID {
         return Err(DecodeError::WrongSchema(schema_id));
+    }
+    // The two layouts reuse each other's template ids for other messages:
+    // read by the wrong one, an event would look like a connect request.
+    if Layout::of_schema_version(version) != layout {
+        return Err(DecodeError::WrongLayout {
+            configured: layout,
+            version,
+        });
     }
     let block_end = HEADER_LEN + block_length;
     let block = bytes
