@@ -10,10 +10,9 @@ use std::time::Duration;
 
 mod common;
 
-use common::aeron::time_out_while_held;
 use leakless::aeron::AeronDriver;
 use leakless::aeron::testing::{
-    Responder, SteppedDriver, TIMER_INTERVAL, driver_counts, eventually,
+    Responder, SteppedDriver, TIMER_INTERVAL, driver_counts, eventually, time_out_while_held,
 };
 use leakless::connect::{
     AsyncConnect, Cleanup, ConnectConfig, Leakless, Naive, Pending, Progress, StateName, connect,
@@ -104,9 +103,10 @@ fn timed_out_attempts_while_held<C: Cleanup>(attempts: usize) -> usize {
     time_out_while_held::<C>(
         &media,
         &driver,
-        &config(Duration::from_millis(20)),
+        |_| config(Duration::from_millis(20)),
         attempts,
-    );
+    )
+    .unwrap();
     // leakless: every pending add was cancelled (by registration id) before
     // the driver runs again; naive: every add is still pending, forgotten.
     let cancelled = driver.add_counts().cancelled;

