@@ -10,10 +10,12 @@ use std::time::Duration;
 
 mod common;
 
-use leakless::aeron::AeronDriver;
+use leakless::Driver;
 use leakless::aeron::testing::{
     Responder, SteppedDriver, TIMER_INTERVAL, driver_counts, eventually, time_out_while_held,
 };
+use leakless::aeron::{AeronDriver, AeronOptions, Publication};
+use leakless::audit::Tracked;
 use leakless::connect::{
     AsyncConnect, Cleanup, ConnectConfig, Leakless, Naive, Pending, Progress, StateName, connect,
 };
@@ -195,4 +197,77 @@ fn timed_out_with_publication_pending<C: Cleanup>() -> usize {
 fn aeron_1574_pending_publication_naive_leaks_leakless_does_not() {
     assert_eq!(timed_out_with_publication_pending::<Naive>(), 1);
     assert_eq!(timed_out_with_publication_pending::<Leakless>(), 0);
+}
+
+/// Adds a publication to `channel` through the `Driver` trait and waits for it.
+fn publication(driver: &AeronDriver, stream: i32) -> leakless::Owned<Tracked<Publication>> {
+    driver
+        .add_publication(CHANNEL, stream)
+        .wait_timeout(WAIT)
+        .expect("created in time")
+        .expect("created")
+}
+
+#[test]
+fn a_closed_publication_lingers_keeps_the_next_one_connected_and_closes_with_the_driver() {
+    const STREAM: i32 = 303;
+    let media = SteppedDriver::launch().unwrap();
+    let observer = media.client().unwrap();
+    // A subscriber, so publications on the stream connect.
+    let _subscriber = observer
+        .async_add_subscription(C_CHANNEL, STREAM, Handlers::NONE, Handlers::NONE)
+        .and_then(|poller| poller.poll_blocking(WAIT))
+        .unwrap();
+    // A linger far longer than the test: nothing here depends on timing.
+    let options = AeronOptions {
+        publication_linger: Duration::from_secs(3_600),
+    };
+    let driver = AeronDriver::connect_with(media.dir(), options).unwrap();
+
+    let first = publication(&driver, STREAM);
+    assert!(eventually(WAIT, || driver.is_connected(&first)));
+    leakless::Owned::close(first).unwrap();
+    assert_eq!(driver.ledger().live(), 0, "closed, as its owner sees it");
+    assert_eq!(driver.lingering(), 1);
+    assert_eq!(
+        settles_at(1, || driver_counts(&observer, STREAM).publications),
+        1,
+        "the driver keeps the publication while it lingers"
+    );
+
+    // The next publication to the same channel and stream shares the
+    // driver's publication, which is connected already.
+    let second = publication(&driver, STREAM);
+    assert!(driver.is_connected(&second), "connected from the start");
+    leakless::Owned::close(second).unwrap();
+    assert!(
+        eventually(WAIT, || driver.lingering() == 1),
+        "one per channel and stream"
+    );
+
+    // Dropping the driver closes what lingers.
+    drop(driver);
+    assert!(eventually(WAIT, || {
+        driver_counts(&observer, STREAM).publications == 0
+    }));
+}
+
+#[test]
+fn without_linger_a_closed_publication_closes_at_once() {
+    const STREAM: i32 = 304;
+    let media = SteppedDriver::launch().unwrap();
+    let observer = media.client().unwrap();
+    let options = AeronOptions {
+        publication_linger: Duration::ZERO,
+    };
+    let driver = AeronDriver::connect_with(media.dir(), options).unwrap();
+    let only = publication(&driver, STREAM);
+    assert!(eventually(WAIT, || driver_counts(&observer, STREAM)
+        .publications
+        == 1));
+    leakless::Owned::close(only).unwrap();
+    assert_eq!(driver.lingering(), 0);
+    assert!(eventually(WAIT, || driver_counts(&observer, STREAM)
+        .publications
+        == 0));
 }

@@ -60,19 +60,18 @@ fn drive<Here, Next>(
 pub enum Peer {
     /// leakless's one-node responder, over IPC.
     Responder,
-    /// A real Java Aeron Cluster 1.15.1 of this many nodes on localhost,
-    /// over UDP (feature `java-cluster`).
+    /// A real Java Aeron Cluster of this many nodes on localhost, over UDP
+    /// (feature `java-cluster`; the version interop/java-cluster/prepare.sh
+    /// built).
     JavaCluster(usize),
 }
 
-/// Starts the peer; keep the returned value alive for the run.
-fn start_peer(peer: Peer, media: &SteppedDriver) -> Result<Box<dyn std::any::Any>, AeronError> {
+/// Starts the Java cluster a `JavaCluster` peer names, once for the whole
+/// soak; keep the returned value alive for it. Nothing for the responder,
+/// which each run starts on its own media driver.
+pub fn start_cluster(peer: Peer) -> Result<Box<dyn std::any::Any>, AeronError> {
     match peer {
-        Peer::Responder => Ok(Box::new(Responder::start(
-            media,
-            "aeron:ipc",
-            INGRESS_STREAM,
-        )?)),
+        Peer::Responder => Ok(Box::new(())),
         #[cfg(feature = "java-cluster")]
         Peer::JavaCluster(members) => Ok(Box::new(leakless::aeron::testing::JavaCluster::start(
             members,
@@ -81,6 +80,15 @@ fn start_peer(peer: Peer, media: &SteppedDriver) -> Result<Box<dyn std::any::Any
         Peer::JavaCluster(_) => Err(AeronError::Client(String::from(
             "built without the java-cluster feature",
         ))),
+    }
+}
+
+/// Starts the responder on `media` for a `Responder` peer; keep the
+/// returned value alive for the run.
+fn start_responder(peer: Peer, media: &SteppedDriver) -> Result<Option<Responder>, AeronError> {
+    match peer {
+        Peer::Responder => Ok(Some(Responder::start(media, "aeron:ipc", INGRESS_STREAM)?)),
+        Peer::JavaCluster(_) => Ok(None),
     }
 }
 
@@ -125,7 +133,7 @@ pub fn run<C: Cleanup>(
 ) -> Result<Outcome, AeronError> {
     progress.set_message(format!("{} ({peer:?})", C::NAME));
     let media = SteppedDriver::launch()?;
-    let _peer = start_peer(peer, &media)?;
+    let _responder = start_responder(peer, &media)?;
     let driver = AeronDriver::connect(media.dir())?;
     let observer = media.client()?;
     // One publication on the egress stream links every live subscription
@@ -184,6 +192,9 @@ pub fn run<C: Cleanup>(
     // Every add resolved (created, failed or cancelled), then a fence: the
     // driver has processed everything before it. What is live now stays.
     eventually(Duration::from_secs(10), || driver.in_flight() == 0);
+    // Publications closed lately linger in the client (AeronOptions) for a
+    // second: wait for them to close too.
+    eventually(Duration::from_secs(10), || driver.lingering() == 0);
     let fence = observer
         .async_add_subscription(c"aeron:ipc", FENCE_STREAM, Handlers::NONE, Handlers::NONE)
         .and_then(|poller| poller.poll_blocking(Duration::from_secs(5)))?;

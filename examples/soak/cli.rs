@@ -42,6 +42,11 @@ pub struct Args {
     /// check-out, a request, and a check-in.
     #[arg(long)]
     pub pool: bool,
+    /// Rounds: the attempts are split between this many rounds of one run
+    /// of each policy, leakless first in odd rounds and naive first in even
+    /// ones, each round with its own seed (seed, seed + 1, ...).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rounds: u64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -62,7 +67,7 @@ pub enum Transport {
     Sim,
     /// A real Aeron media driver (feature `aeron`).
     Aeron,
-    /// A real Java Aeron Cluster 1.15.1 node (feature `java-cluster`, after
+    /// A real Java Aeron Cluster (feature `java-cluster`, after
     /// `interop/java-cluster/prepare.sh`).
     JavaCluster,
 }

@@ -3,12 +3,19 @@
 //! client before the fix of #1574) and once with leakless; then a report of
 //! what each left behind.
 //!
+//! The two run in `--rounds` rounds (two by default), taking turns to go
+//! first, so that neither gains from its place in the run; their connect
+//! rates are then compared with a one-sided two-proportion z-test.
+//!
 //! `cargo run --release --example soak` (see `--help` for the flags).
-//! Exits 0 when leakless ended with nothing live and nothing closed twice.
+//! Exits 0 when leakless ended with nothing live, nothing closed twice, and
+//! a connect rate not significantly below naive's; 1 when one of those
+//! failed; 2 on bad arguments or a transport that could not start.
 
 #[cfg(feature = "aeron")]
 mod aeron_transport;
 mod cli;
+mod compare;
 mod histogram;
 mod plot;
 mod report;
@@ -21,22 +28,22 @@ use leakless::connect::{Leakless, Naive};
 fn main() {
     let args = cli::Args::parse();
     let progress = workload::progress_bar(args.attempts);
-    // leakless first, so its memory figures are not blurred by what the
-    // naive run leaks into this process.
     let (leakless, naive) = match args.transport {
-        cli::Transport::Sim => (
-            workload::run::<Leakless>(&args, &progress),
-            workload::run::<Naive>(&args, &progress),
-        ),
+        cli::Transport::Sim => rounds(&args, |round, leakless_first| {
+            let run_leakless = || workload::run::<Leakless>(round, &progress);
+            let run_naive = || workload::run::<Naive>(round, &progress);
+            in_order(leakless_first, run_leakless, run_naive)
+        }),
         cli::Transport::Aeron => aeron_runs(&args, &progress, false),
         cli::Transport::JavaCluster => aeron_runs(&args, &progress, true),
     };
     progress.finish_and_clear();
 
+    let rates = compare::Rates::of(&naive, &leakless);
     if args.json {
-        println!("{}", report::json(&args, &naive, &leakless));
+        println!("{}", report::json(&args, &naive, &leakless, &rates));
     } else {
-        print!("{}", report::table(&args, &naive, &leakless));
+        print!("{}", report::table(&args, &naive, &leakless, &rates));
     }
     if let Some(path) = &args.plot {
         match plot::svg(path, &naive, &leakless) {
@@ -48,7 +55,53 @@ fn main() {
         }
     }
     let clean = leakless.ledger.live() == 0 && leakless.ledger.double_closes == 0;
-    std::process::exit(if clean { 0 } else { 1 });
+    std::process::exit(if clean && !rates.leakless_significantly_lower() {
+        0
+    } else {
+        1
+    });
+}
+
+/// Runs `round` (one run of each policy, in the order it is told) for each
+/// of `args.rounds` rounds, leakless first in the odd ones, and adds up
+/// each policy's outcomes. Each round gets its share of the attempts and a
+/// seed of its own.
+fn rounds(
+    args: &cli::Args,
+    mut round: impl FnMut(&cli::Args, bool) -> (workload::Outcome, workload::Outcome),
+) -> (workload::Outcome, workload::Outcome) {
+    let rounds = args.rounds.min(args.attempts);
+    let mut total: Option<(workload::Outcome, workload::Outcome)> = None;
+    for index in 0..rounds {
+        let mut this = args.clone();
+        this.attempts = args.attempts / rounds + u64::from(index < args.attempts % rounds);
+        this.seed = args.seed.wrapping_add(index);
+        let (leakless, naive) = round(&this, index % 2 == 0);
+        total = Some(match total {
+            None => (leakless, naive),
+            Some((mut all_leakless, mut all_naive)) => {
+                all_leakless.absorb(leakless);
+                all_naive.absorb(naive);
+                (all_leakless, all_naive)
+            }
+        });
+    }
+    total.unwrap_or_else(|| unreachable!("clap keeps --rounds and --attempts at 1 or more"))
+}
+
+/// Runs both, in the order given; returns (leakless, naive).
+fn in_order<T>(
+    leakless_first: bool,
+    leakless: impl FnOnce() -> T,
+    naive: impl FnOnce() -> T,
+) -> (T, T) {
+    if leakless_first {
+        let leakless = leakless();
+        (leakless, naive())
+    } else {
+        let naive = naive();
+        (leakless(), naive)
+    }
 }
 
 #[cfg(feature = "aeron")]
@@ -69,16 +122,21 @@ fn aeron_runs(
     } else {
         aeron_transport::Peer::Responder
     };
-    let run = |result: Result<workload::Outcome, leakless::aeron::AeronError>| {
-        result.unwrap_or_else(|error| {
-            eprintln!("the aeron transport failed: {error}");
-            std::process::exit(2);
-        })
+    let fail = |error: leakless::aeron::AeronError| -> ! {
+        eprintln!("the aeron transport failed: {error}");
+        std::process::exit(2);
     };
-    (
-        run(aeron_transport::run::<Leakless>(args, progress, peer)),
-        run(aeron_transport::run::<Naive>(args, progress, peer)),
-    )
+    // One cluster for every round and both policies: the same node(s).
+    let _cluster = aeron_transport::start_cluster(peer).unwrap_or_else(|error| fail(error));
+    rounds(args, |round, leakless_first| {
+        let run_leakless = || aeron_transport::run::<Leakless>(round, progress, peer);
+        let run_naive = || aeron_transport::run::<Naive>(round, progress, peer);
+        let (leakless, naive) = in_order(leakless_first, run_leakless, run_naive);
+        (
+            leakless.unwrap_or_else(|error| fail(error)),
+            naive.unwrap_or_else(|error| fail(error)),
+        )
+    })
 }
 
 #[cfg(not(feature = "aeron"))]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::cli::Args;
+use crate::compare::Rates;
 use crate::workload::Outcome;
 
 fn ms(duration: Duration) -> f64 {
@@ -26,7 +27,7 @@ fn growth_kib(outcome: &Outcome) -> Option<i64> {
 /// A row of the table: its label, and how to fill its cell from an outcome.
 type Row = (&'static str, Box<dyn Fn(&Outcome) -> String>);
 
-pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome) -> String {
+pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) -> String {
     let rows: Vec<Row> = vec![
         ("attempts", Box::new(|o| o.attempts.to_string())),
         ("connected", Box::new(|o| o.connected.to_string())),
@@ -76,8 +77,14 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "soak: {} attempts each, deadline {} ms, creation latency {}..{} ms, {} member{}, fault rate {}, seed {}{}",
+        "soak: {} attempts each in {} round{}, deadline {} ms, creation latency {}..{} ms, {} member{}, fault rate {}, seed {}{}",
         args.attempts,
+        args.rounds.min(args.attempts),
+        if args.rounds.min(args.attempts) == 1 {
+            ""
+        } else {
+            "s"
+        },
         ms(args.deadline_ms),
         ms(args.latency_ms.start),
         ms(args.latency_ms.end),
@@ -116,6 +123,7 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome) -> String {
         "{verdict}; naive left {} subscriptions and {} publications live.",
         naive.ledger.live_subscriptions, naive.ledger.live_publications
     );
+    let _ = writeln!(out, "{}", rates.summary());
     out
 }
 
@@ -147,7 +155,7 @@ fn outcome_json(outcome: &Outcome) -> Value {
     })
 }
 
-pub fn json(args: &Args, naive: &Outcome, leakless: &Outcome) -> Value {
+pub fn json(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) -> Value {
     json!({
         "config": {
             "attempts": args.attempts,
@@ -156,11 +164,18 @@ pub fn json(args: &Args, naive: &Outcome, leakless: &Outcome) -> Value {
             "members": args.members,
             "fault_rate": args.fault_rate,
             "seed": args.seed,
+            "rounds": args.rounds.min(args.attempts),
             "retry": args.retry,
             "pool": args.pool,
             "transport": format!("{:?}", args.transport).to_lowercase(),
         },
         "naive": outcome_json(naive),
         "leakless": outcome_json(leakless),
+        "connect_rate_test": {
+            "test": "one-sided two-proportion z-test, alpha 0.01",
+            "z": rates.z,
+            "critical_z": crate::compare::CRITICAL_Z,
+            "leakless_significantly_lower": rates.leakless_significantly_lower(),
+        },
     })
 }

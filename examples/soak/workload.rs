@@ -99,6 +99,38 @@ impl Outcome {
         self.rss_after_kib = rss::kib();
     }
 
+    /// Adds the next round's outcome of the same implementation: counts
+    /// add up, live resources left by each round add up (each round ran
+    /// on its own driver), and the next round's samples continue this
+    /// one's series.
+    pub fn absorb(&mut self, next: Outcome) {
+        let (attempts, live) = (self.attempts, self.ledger.live());
+        self.samples.extend(
+            next.samples
+                .iter()
+                .skip(1)
+                .map(|&(at, now)| (attempts + at, live + now)),
+        );
+        self.attempts += next.attempts;
+        self.connected += next.connected;
+        self.timed_out += next.timed_out;
+        self.failed += next.failed;
+        self.released.absorb(next.released);
+        let (mine, theirs) = (&mut self.ledger, next.ledger);
+        mine.live_subscriptions += theirs.live_subscriptions;
+        mine.live_publications += theirs.live_publications;
+        mine.created_subscriptions += theirs.created_subscriptions;
+        mine.created_publications += theirs.created_publications;
+        mine.closed_subscriptions += theirs.closed_subscriptions;
+        mine.closed_publications += theirs.closed_publications;
+        mine.peak_live = mine.peak_live.max(live + theirs.peak_live);
+        mine.double_closes += theirs.double_closes;
+        mine.late_closes += theirs.late_closes;
+        self.latency.absorb(&next.latency);
+        self.rss_after_kib = next.rss_after_kib;
+        self.elapsed += next.elapsed;
+    }
+
     /// Late completions closed: by the driver side (the attempt had given
     /// up first) and by the attempts (creation had finished first).
     pub fn late_closes(&self) -> u64 {

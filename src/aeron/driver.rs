@@ -61,19 +61,123 @@ impl Close for Subscription {
 }
 
 /// An Aeron publication (an ingress).
-pub struct Publication(AeronPublication);
+pub struct Publication {
+    inner: AeronPublication,
+    /// Where a close hands the publication to linger (see
+    /// [`AeronOptions::publication_linger`]).
+    linger: Arc<Linger>,
+}
 
 impl Publication {
     /// The underlying rusteron publication.
     pub fn inner(&self) -> &AeronPublication {
-        &self.0
+        &self.inner
     }
 }
 
 impl Close for Publication {
     type Error = AeronError;
+    /// Hands the publication to the worker to linger, or closes it at once
+    /// when lingering is off or the worker has stopped. Either way it is
+    /// closed exactly once, by Aeron.
     fn close(self) -> Result<(), AeronError> {
-        self.0.close().map_err(AeronError::from)
+        match self.linger.offer(self.inner) {
+            None => Ok(()),
+            Some(publication) => publication.close().map_err(AeronError::from),
+        }
+    }
+}
+
+/// Publications that were closed by their owners and that the worker keeps
+/// open a little longer, so that the next add to the same channel and
+/// stream finds the driver's publication still there and connected.
+///
+/// Aeron shares one driver publication between a client's publications to
+/// the same channel and stream. Closing the last one tears it down, and the
+/// next attempt must set it up and wait for the cluster to connect to it
+/// again: under a tight deadline, a retry then times out where it would
+/// have connected. (The naive cleanup gets this for free from the
+/// publications it leaks.)
+struct Linger {
+    /// Closed publications not yet taken by the worker; `None` once the
+    /// worker has stopped (then a close closes at once).
+    inbox: Mutex<Option<Vec<AeronPublication>>>,
+    /// How long a publication lingers; zero: not at all.
+    duration: Duration,
+    /// Publications lingering now (inbox included).
+    count: crate::sync::os::AtomicU64,
+}
+
+impl Linger {
+    /// Takes `publication` to linger; hands it back to be closed now.
+    fn offer(&self, publication: AeronPublication) -> Option<AeronPublication> {
+        if self.duration.is_zero() {
+            return Some(publication);
+        }
+        let mut inbox = lock(&self.inbox);
+        match inbox.as_mut() {
+            Some(inbox) => {
+                self.count.fetch_add(1, Relaxed);
+                inbox.push(publication);
+                None
+            }
+            None => Some(publication),
+        }
+    }
+}
+
+/// The worker's lingering publications: one per channel and stream (a
+/// second one to the same pair would keep nothing more open).
+#[derive(Default)]
+struct Lingering(Vec<(String, i32, AeronPublication, std::time::Instant)>);
+
+impl Lingering {
+    /// Takes what was handed over since the last call.
+    fn take_in(&mut self, linger: &Linger) -> Result<(), AeronError> {
+        let arrived = lock(&linger.inbox).as_mut().map(std::mem::take);
+        let mut result = Ok(());
+        for publication in arrived.into_iter().flatten() {
+            let (channel, stream) = (publication.channel().to_owned(), publication.stream_id());
+            let until = std::time::Instant::now() + linger.duration;
+            let same = self
+                .0
+                .iter()
+                .position(|(c, s, ..)| *c == channel && *s == stream);
+            let older = match same {
+                Some(at) => Some(
+                    std::mem::replace(&mut self.0[at], (channel, stream, publication, until)).2,
+                ),
+                None => {
+                    self.0.push((channel, stream, publication, until));
+                    None
+                }
+            };
+            if let Some(older) = older {
+                result = result.and(Self::close(linger, older));
+            }
+        }
+        result
+    }
+
+    /// Closes the publications whose time is up (all of them when `all`).
+    fn expire(&mut self, linger: &Linger, all: bool) -> Result<(), AeronError> {
+        let now = std::time::Instant::now();
+        let mut result = Ok(());
+        let mut at = 0;
+        while at < self.0.len() {
+            if all || self.0[at].3 <= now {
+                let (.., publication, _) = self.0.swap_remove(at);
+                result = result.and(Self::close(linger, publication));
+            } else {
+                at += 1;
+            }
+        }
+        result
+    }
+
+    fn close(linger: &Linger, publication: AeronPublication) -> Result<(), AeronError> {
+        linger.count.fetch_sub(1, Relaxed);
+        publication.close().map_err(AeronError::from)
     }
 }
 
@@ -112,7 +216,7 @@ trait AsyncAdd: Sized {
     const KIND: Kind;
     fn try_resolve(&self) -> Result<Option<Self::Resource>, rusteron_client::AeronCError>;
     fn withdraw(&self);
-    fn wrap(resource: Self::Resource) -> Self::Wrapped;
+    fn wrap(resource: Self::Resource, shared: &Shared) -> Self::Wrapped;
 }
 
 impl AsyncAdd for AeronAsyncAddSubscription {
@@ -125,7 +229,7 @@ impl AsyncAdd for AeronAsyncAddSubscription {
     fn withdraw(&self) {
         let _ = self.cancel();
     }
-    fn wrap(resource: AeronSubscription) -> Subscription {
+    fn wrap(resource: AeronSubscription, _: &Shared) -> Subscription {
         Subscription(resource)
     }
 }
@@ -140,8 +244,11 @@ impl AsyncAdd for AeronAsyncAddPublication {
     fn withdraw(&self) {
         let _ = self.cancel();
     }
-    fn wrap(resource: AeronPublication) -> Publication {
-        Publication(resource)
+    fn wrap(resource: AeronPublication, shared: &Shared) -> Publication {
+        Publication {
+            inner: resource,
+            linger: shared.linger.clone(),
+        }
     }
 }
 
@@ -164,7 +271,7 @@ fn advance<A: AsyncAdd>(
     match poller.try_resolve() {
         Ok(None) => Some((poller, creator)),
         Ok(Some(resource)) => {
-            let resource = shared.ledger.track(A::KIND, A::wrap(resource));
+            let resource = shared.ledger.track(A::KIND, A::wrap(resource, shared));
             shared.delivered(creator.complete(Ok(resource)));
             None
         }
@@ -204,6 +311,9 @@ pub struct AddCounts {
     pub cancelled: u64,
     /// Adds that completed after their requester gave up and were closed.
     pub closed_late: u64,
+    /// Closes of lingering publications that Aeron refused (their owners'
+    /// closes had already returned `Ok`).
+    pub linger_close_errors: u64,
 }
 
 /// A creation asked for by a requester, for the worker to start.
@@ -224,6 +334,7 @@ struct Shared {
     counts: Mutex<AddCounts>,
     next_correlation_id: AtomicI64,
     stop: AtomicBool,
+    linger: Arc<Linger>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -280,7 +391,13 @@ impl Shared {
     /// every pending add until it resolves or its requester gives up.
     fn run(&self, aeron: Aeron) {
         let mut pending: Vec<PendingAdd> = Vec::new();
+        let mut lingering = Lingering::default();
         while !self.stop.load(Acquire) {
+            let lingered = lingering.take_in(&self.linger);
+            let expired = lingering.expire(&self.linger, false);
+            if lingered.and(expired).is_err() {
+                lock(&self.counts).linger_close_errors += 1;
+            }
             let commands = std::mem::take(&mut *lock(&self.commands));
             let started = !commands.is_empty();
             for command in commands {
@@ -302,9 +419,15 @@ impl Shared {
             }
         }
         // Stopping: creations in flight are cancelled; their requesters see
-        // them abandoned.
+        // them abandoned. Lingering publications close now, and closes from
+        // here on close at once.
         for add in pending {
             add.cancel();
+        }
+        let _ = lingering.take_in(&self.linger);
+        *lock(&self.linger.inbox) = None;
+        if lingering.expire(&self.linger, true).is_err() {
+            lock(&self.counts).linger_close_errors += 1;
         }
         for command in std::mem::take(&mut *lock(&self.commands)) {
             match command {
@@ -347,10 +470,37 @@ impl std::fmt::Debug for AeronDriver {
     }
 }
 
+/// How an [`AeronDriver`] treats its resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AeronOptions {
+    /// How long a closed publication stays open in the worker before Aeron
+    /// closes it (one per channel and stream; the newest closed wins), so
+    /// that a retry to the same cluster member finds it still connected
+    /// instead of setting up a new one. `Duration::ZERO` closes at once.
+    /// Default: one second. A closed publication's owner never sees it
+    /// again; [`AeronDriver::lingering`] counts them, and dropping the last
+    /// driver clone closes them.
+    pub publication_linger: Duration,
+}
+
+impl Default for AeronOptions {
+    fn default() -> Self {
+        AeronOptions {
+            publication_linger: Duration::from_secs(1),
+        }
+    }
+}
+
 impl AeronDriver {
     /// Starts a worker thread with a new Aeron client of the media driver
-    /// in `dir`.
+    /// in `dir`, with the default [`AeronOptions`].
     pub fn connect(dir: &str) -> Result<Self, AeronError> {
+        Self::connect_with(dir, AeronOptions::default())
+    }
+
+    /// Starts a worker thread with a new Aeron client of the media driver
+    /// in `dir`.
+    pub fn connect_with(dir: &str, options: AeronOptions) -> Result<Self, AeronError> {
         let dir = CString::new(dir).map_err(|_| AeronError::InvalidChannel(dir.to_owned()))?;
         let shared = Arc::new(Shared {
             commands: Mutex::default(),
@@ -359,6 +509,11 @@ impl AeronDriver {
             counts: Mutex::default(),
             next_correlation_id: AtomicI64::new(0),
             stop: AtomicBool::new(false),
+            linger: Arc::new(Linger {
+                inbox: Mutex::new(Some(Vec::new())),
+                duration: options.publication_linger,
+                count: crate::sync::os::AtomicU64::new(0),
+            }),
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let worker = {
@@ -414,6 +569,12 @@ impl AeronDriver {
     /// Pending adds cancelled and late completions closed so far.
     pub fn add_counts(&self) -> AddCounts {
         *lock(&self.handle.shared.counts)
+    }
+
+    /// Closed publications still lingering (see
+    /// [`AeronOptions::publication_linger`]).
+    pub fn lingering(&self) -> u64 {
+        self.handle.shared.linger.count.load(Relaxed)
     }
 
     /// Adds asked for and not yet resolved (created, failed or cancelled).
@@ -473,11 +634,11 @@ impl Driver for AeronDriver {
     }
 
     fn is_connected(&self, publication: &Tracked<Publication>) -> bool {
-        publication.0.is_connected()
+        publication.inner.is_connected()
     }
 
     fn offer(&self, publication: &Tracked<Publication>, message: &[u8]) -> Result<(), OfferError> {
-        match publication.0.offer(message) {
+        match publication.inner.offer(message) {
             Ok(_) => Ok(()),
             Err(AeronOfferError::NotConnected) => Err(OfferError::NotConnected),
             Err(AeronOfferError::BackPressured | AeronOfferError::AdminAction) => {

@@ -16,4 +16,4 @@ mod driver;
 mod java_node;
 pub mod testing;
 
-pub use driver::{AddCounts, AeronDriver, AeronError, Publication, Subscription};
+pub use driver::{AddCounts, AeronDriver, AeronError, AeronOptions, Publication, Subscription};
