@@ -4,7 +4,8 @@
 //! and leakless, each through the workload that `JavaClient.java` runs
 //! with Aeron's own client. `attempts` connects whose deadline passes while
 //! the client's media driver is held (the egress subscription add still in
-//! flight), each on its own egress port; then the driver runs and a retry
+//! flight), each on an ephemeral egress port (`:0`), as Aeron's client
+//! does; then the driver runs and a retry
 //! connects and closes. Live subscriptions and publications are read from
 //! the client's media driver's own counters, two seconds after the close.
 //!
@@ -24,32 +25,23 @@ use leakless::connect::{Backoff, Cleanup, ConnectConfig, Leakless, Naive, connec
 const INGRESS_STREAM: i32 = 101;
 const EGRESS_STREAM: i32 = 102;
 
-fn config(port: u16, timeout: Duration) -> ConnectConfig {
-    ConnectConfig::new(
-        format!("aeron:udp?endpoint=localhost:{port}"),
-        EGRESS_STREAM,
-    )
-    .member(0, ConnectConfig::endpoint_channel(&ingress_endpoint(0)))
-    .ingress_stream_id(INGRESS_STREAM)
-    .layout(java_layout())
-    .timeout(timeout)
+fn config(timeout: Duration) -> ConnectConfig {
+    ConnectConfig::new("aeron:udp?endpoint=localhost:0", EGRESS_STREAM)
+        .member(0, ConnectConfig::endpoint_channel(&ingress_endpoint(0)))
+        .ingress_stream_id(INGRESS_STREAM)
+        .layout(java_layout())
+        .timeout(timeout)
 }
 
-fn row<C: Cleanup>(attempts: usize, deadline: Duration, first_port: u16) -> Result<String, String> {
+fn row<C: Cleanup>(attempts: usize, deadline: Duration) -> Result<String, String> {
     let media = SteppedDriver::launch().map_err(|e| e.to_string())?;
     let driver = AeronDriver::connect(media.dir()).map_err(|e| e.to_string())?;
     let observer = media.client().map_err(|e| e.to_string())?;
-    let port = |attempt: usize| first_port + attempt as u16;
-    time_out_while_held::<C>(
-        &media,
-        &driver,
-        |attempt| config(port(attempt), deadline),
-        attempts,
-    )?;
+    time_out_while_held::<C>(&media, &driver, |_| config(deadline), attempts)?;
     media.release();
     let client = connect_with::<_, C>(
         driver.clone(),
-        config(port(attempts), Duration::from_secs(10)),
+        config(Duration::from_secs(10)),
         &mut Backoff::default(),
     )
     .map_err(|failed| format!("the retry did not connect: {}", failed.error))?;
@@ -68,8 +60,8 @@ fn main() {
     let deadline_ms = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
     let deadline = Duration::from_millis(deadline_ms);
     let rows = [
-        ("naive", row::<Naive>(attempts, deadline, 20_901)),
-        ("leakless", row::<Leakless>(attempts, deadline, 20_951)),
+        ("naive", row::<Naive>(attempts, deadline)),
+        ("leakless", row::<Leakless>(attempts, deadline)),
     ];
     let mut failed = false;
     for (name, row) in rows {

@@ -67,6 +67,22 @@ pub trait Driver: Clone {
     /// A new correlation id, unique for this driver's client.
     fn next_correlation_id(&self) -> i64;
 
+    /// The channel to name in the connect request as the cluster's way
+    /// back: `configured`, the egress channel, with whatever the driver
+    /// chose for it filled in. Aeron lets a UDP subscription take an
+    /// ephemeral port (`aeron:udp?endpoint=host:0`), as Aeron's own client
+    /// does by default; the cluster must be told the port it got. `None`
+    /// while that is not known yet (the connect asks again on its next
+    /// poll). The default: `configured` as it is.
+    fn response_channel(
+        &self,
+        subscription: &Self::Subscription,
+        configured: &str,
+    ) -> Option<String> {
+        let _ = subscription;
+        Some(configured.to_owned())
+    }
+
     /// The driver's clock; deadlines are checked against it.
     fn now(&self) -> Instant {
         Instant::now()

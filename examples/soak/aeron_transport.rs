@@ -55,6 +55,15 @@ fn drive<Here, Next>(
     }
 }
 
+/// The layout of the Java nodes prepared (the current one without the
+/// java-cluster feature, where there are none).
+fn java_layout() -> leakless::protocol::Layout {
+    #[cfg(feature = "java-cluster")]
+    return leakless::aeron::testing::java_layout();
+    #[cfg(not(feature = "java-cluster"))]
+    leakless::protocol::Layout::Current
+}
+
 /// Who answers the connects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Peer {
@@ -92,35 +101,31 @@ fn start_responder(peer: Peer, media: &SteppedDriver) -> Result<Option<Responder
     }
 }
 
-/// The connect configuration for `peer`'s attempt number `attempt`.
-fn peer_config(peer: Peer, deadline: Duration, attempt: u64) -> ConnectConfig {
+/// The connect configuration for an attempt against `peer`.
+fn peer_config(peer: Peer, deadline: Duration) -> ConnectConfig {
     match peer {
         // All attempts publish to the same ingress channel, so the driver
         // shares one IPC publication between them: leaked publications show
         // as at most one publisher-limit counter (the tests count them one
         // by one); leaked subscriptions are counted exactly.
         Peer::Responder => ConnectConfig::new("aeron:ipc", EGRESS_STREAM).member(0, "aeron:ipc"),
-        // Each attempt's egress on a port of its own (from a range of
-        // 2,000): a UDP endpoint whose last subscription just closed stays
-        // CLOSING for a moment, and an add on it then fails with
-        // "resource temporarily unavailable" (Aeron #2068, #2124).
+        // Each attempt's egress on an ephemeral port (`:0`), as Aeron's
+        // own client does: a UDP endpoint whose last subscription just
+        // closed stays CLOSING for a moment (an add on it fails with
+        // "resource temporarily unavailable", Aeron #2068, #2124), and the
+        // cluster's egress publication to a port just closed may still be
+        // connected to the old endpoint.
         // Every member's ingress endpoint.
-        Peer::JavaCluster(members) => {
-            let port = 21_000 + attempt % 2_000;
-            (0..members).fold(
-                ConnectConfig::new(
-                    format!("aeron:udp?endpoint=localhost:{port}"),
-                    EGRESS_STREAM,
+        Peer::JavaCluster(members) => (0..members).fold(
+            ConnectConfig::new("aeron:udp?endpoint=localhost:0", EGRESS_STREAM)
+                .layout(java_layout()),
+            |config, member| {
+                config.member(
+                    member as i32,
+                    ConnectConfig::endpoint_channel(&ingress_endpoint(member)),
                 )
-                .layout(leakless::aeron::testing::java_layout()),
-                |config, member| {
-                    config.member(
-                        member as i32,
-                        ConnectConfig::endpoint_channel(&ingress_endpoint(member)),
-                    )
-                },
-            )
-        }
+            },
+        ),
     }
     .ingress_stream_id(INGRESS_STREAM)
     .timeout(deadline)
@@ -158,7 +163,7 @@ pub fn run<C: Cleanup>(
     let started = Instant::now();
     while outcome.attempts < args.attempts {
         outcome.attempts += 1;
-        let config = peer_config(peer, args.deadline_ms, outcome.attempts);
+        let config = peer_config(peer, args.deadline_ms);
         let release_at = Instant::now() + min + Duration::from_nanos(dice.below(span));
         media.hold();
         let attempt_started = Instant::now();

@@ -1,31 +1,45 @@
 import io.aeron.Aeron;
 import io.aeron.cluster.client.AeronCluster;
+import io.aeron.cluster.client.EgressListener;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.exceptions.TimeoutException;
 import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Aeron's own Java cluster client ({@code AeronCluster}), built against the
- * version prepare.sh fetched, run through the workload of the #1574 anchor
+ * version prepare.sh fetched. Two modes:
+ *
+ * <p>{@code anchor ATTEMPTS DEADLINE_MS ENDPOINTS}: the workload of the #1574 anchor
  * table (docs/AERON.md): connect attempts whose deadline passes while the
  * client's media driver is held (so the egress subscription add is still
  * in flight), then a retry that connects and closes. The client's media
  * driver runs in this process with ThreadingMode.INVOKER: a duty thread
  * invokes it, and holding it means not invoking it.
  *
- * Arguments: attempts, deadline in ms, the cluster's ingress endpoints
- * ("0=localhost:20110"). Prints one line:
+ * ENDPOINTS are the cluster's ingress endpoints ("0=localhost:20110"). Prints one line:
  * {@code ROW attempts=A timed_out=T connected=C live_subscriptions=S live_publications=P}
  * where S and P come from the client's media driver's own counters: receive
  * channel status counters (each egress subscription is on its own ephemeral
  * port, so one per live subscription) and publisher limits on the ingress
  * stream.
+ *
+ * <p>{@code bench CONNECTS WARMUP ECHOES ENDPOINTS}: one round of the Rust-vs-Java
+ * benchmark (docs/BENCHMARKS.md, interop/java-cluster/bench.sh): CONNECTS
+ * connects and closes, then a connect, WARMUP echoes and ECHOES timed echoes
+ * of a 32-byte message, one at a time. The client's media driver runs on a
+ * thread of its own (SHARED); the client polls with a busy-spin idle
+ * strategy, as the Rust side does. Prints
+ * {@code RESULT client=java connect_us=… p50_us=… p99_us=…}, each the median
+ * connect time or the round trip percentile of this round.
  */
 public final class JavaClient {
     static final int INGRESS_STREAM = 101;
@@ -46,6 +60,72 @@ public final class JavaClient {
     }
 
     public static void main(String[] args) throws Exception {
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (args[0]) {
+            case "anchor" -> anchor(rest);
+            case "bench" -> bench(rest);
+            default -> throw new IllegalArgumentException("mode must be anchor or bench, not " + args[0]);
+        }
+    }
+
+    /** The value at quantile q of sorted samples (nearest rank). */
+    static long quantile(long[] sorted, double q) {
+        int rank = (int) Math.ceil(q * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+
+    static void bench(String[] args) throws Exception {
+        int connects = Integer.parseInt(args[0]);
+        int warmup = Integer.parseInt(args[1]);
+        int echoes = Integer.parseInt(args[2]);
+        String endpoints = args[3];
+        Path dir = Files.createTempDirectory("leakless-java-bench");
+        MediaDriver.Context driverContext = new MediaDriver.Context()
+            .aeronDirectoryName(dir.resolve("aeron").toString())
+            .threadingMode(ThreadingMode.SHARED)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true);
+        try (MediaDriver driver = MediaDriver.launch(driverContext);
+             Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driverContext.aeronDirectoryName()))) {
+            long[] connectNs = new long[connects];
+            for (int i = 0; i < connects; i++) {
+                long start = System.nanoTime();
+                try (AeronCluster client = AeronCluster.connect(cluster(aeron, endpoints, 10_000)
+                    .idleStrategy(new BusySpinIdleStrategy()))) {
+                    connectNs[i] = System.nanoTime() - start;
+                }
+            }
+            Arrays.sort(connectNs);
+            long[] received = {0};
+            EgressListener listener = (sessionId, timestamp, buffer, offset, length, header) -> received[0]++;
+            UnsafeBuffer message = new UnsafeBuffer(new byte[32]);
+            long[] rtt = new long[echoes];
+            try (AeronCluster client = AeronCluster.connect(cluster(aeron, endpoints, 10_000)
+                .idleStrategy(new BusySpinIdleStrategy())
+                .egressListener(listener))) {
+                BusySpinIdleStrategy idle = new BusySpinIdleStrategy();
+                for (int i = 0; i < warmup + echoes; i++) {
+                    long start = System.nanoTime();
+                    message.putLong(0, start);
+                    while (client.offer(message, 0, message.capacity()) < 0) {
+                        idle.idle();
+                    }
+                    long expected = received[0] + 1;
+                    while (received[0] < expected) {
+                        idle.idle(client.pollEgress());
+                    }
+                    if (i >= warmup) {
+                        rtt[i - warmup] = System.nanoTime() - start;
+                    }
+                }
+            }
+            Arrays.sort(rtt);
+            System.out.printf("RESULT client=java connect_us=%.1f p50_us=%.1f p99_us=%.1f%n",
+                quantile(connectNs, 0.5) / 1e3, quantile(rtt, 0.5) / 1e3, quantile(rtt, 0.99) / 1e3);
+        }
+    }
+
+    static void anchor(String[] args) throws Exception {
         int attempts = Integer.parseInt(args[0]);
         long deadlineMs = Long.parseLong(args[1]);
         String endpoints = args[2];

@@ -24,7 +24,7 @@ rows=()
 for version in 1.43.0 1.51.0; do
   eval "$(bash "$here/prepare.sh" "$version")"
   # shellcheck disable=SC2086 # the options are several words
-  row=$("$LEAKLESS_JAVA" $LEAKLESS_JAVA_OPTS -cp "$LEAKLESS_AERON_CLASSPATH" JavaClient \
+  row=$("$LEAKLESS_JAVA" $LEAKLESS_JAVA_OPTS -cp "$LEAKLESS_AERON_CLASSPATH" JavaClient anchor \
     "$attempts" "$deadline_ms" "0=localhost:20110" | grep '^ROW ')
   rows+=("${row/ROW /ROW java-$version }")
 done

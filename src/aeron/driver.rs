@@ -14,8 +14,12 @@ use crate::sync::os::atomic_order::{Acquire, Relaxed, Release};
 use crate::sync::os::{Arc, AtomicBool, AtomicI64, Mutex, MutexGuard, thread};
 use crate::{Close, Creator, Delivery, Driver, Requester, handoff};
 
-/// How long the add worker sleeps when no pending add moved.
+/// How long the add worker sleeps when adds are pending and none moved
+/// (the C client has no completion callback: pending adds are polled).
 const IDLE: Duration = Duration::from_micros(100);
+/// How long the worker parks when nothing is pending: a new command unparks
+/// it at once; the bound only times the closing of lingering publications.
+const PARKED: Duration = Duration::from_millis(50);
 
 /// What the Aeron driver can fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -335,6 +339,8 @@ struct Shared {
     next_correlation_id: AtomicI64,
     stop: AtomicBool,
     linger: Arc<Linger>,
+    /// The worker thread, to unpark when a command arrives.
+    worker: std::sync::OnceLock<thread::Thread>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -342,6 +348,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    fn wake_worker(&self) {
+        if let Some(worker) = self.worker.get() {
+            worker.unpark();
+        }
+    }
+
     fn count_cancelled(&self) {
         lock(&self.counts).cancelled += 1;
     }
@@ -415,7 +427,13 @@ impl Shared {
                 })
                 .collect();
             if !started && pending.len() == before {
-                thread::sleep(IDLE);
+                // Parked, an idle client costs no CPU: on a small machine a
+                // thread waking every 100 µs slows everything else down.
+                if pending.is_empty() {
+                    thread::park_timeout(PARKED);
+                } else {
+                    thread::sleep(IDLE);
+                }
             }
         }
         // Stopping: creations in flight are cancelled; their requesters see
@@ -450,6 +468,7 @@ struct Handle {
 impl Drop for Handle {
     fn drop(&mut self) {
         self.shared.stop.store(true, Release);
+        self.shared.wake_worker();
         if let Some(worker) = self.worker.take() {
             let _ = worker.join();
         }
@@ -514,6 +533,7 @@ impl AeronDriver {
                 duration: options.publication_linger,
                 count: crate::sync::os::AtomicU64::new(0),
             }),
+            worker: std::sync::OnceLock::new(),
         });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let worker = {
@@ -521,6 +541,7 @@ impl AeronDriver {
             thread::Builder::new()
                 .name(String::from("leakless-aeron"))
                 .spawn(move || {
+                    let _ = shared.worker.set(thread::current());
                     let client = AeronContext::new().and_then(|context| {
                         context.set_dir(&dir)?;
                         prepare_context(&context)?;
@@ -585,6 +606,7 @@ impl AeronDriver {
     fn ask(&self, command: Command) {
         self.handle.shared.in_flight.fetch_add(1, Relaxed);
         lock(&self.handle.shared.commands).push(command);
+        self.handle.shared.wake_worker();
     }
 }
 
@@ -662,5 +684,25 @@ impl Driver for AeronDriver {
 
     fn next_correlation_id(&self) -> i64 {
         self.handle.shared.next_correlation_id.fetch_add(1, Relaxed)
+    }
+
+    /// For `endpoint=host:0`, the channel with the port the media driver
+    /// bound; other channels as they are.
+    fn response_channel(
+        &self,
+        subscription: &Tracked<Subscription>,
+        configured: &str,
+    ) -> Option<String> {
+        // The C client writes the resolved URI; an empty one: not bound yet.
+        match subscription
+            .0
+            .try_resolve_channel_endpoint_port_as_string(configured.len() + 64)
+        {
+            Ok(resolved) if !resolved.is_empty() => Some(resolved),
+            Ok(_) => None,
+            // Not a channel the C client can parse: the configured one, as
+            // before (the subscription exists, so Aeron accepted it).
+            Err(_) => Some(configured.to_owned()),
+        }
     }
 }

@@ -213,12 +213,19 @@ fn send<D: Driver>(ctx: &mut Context<D>, held: &mut Held<D>) -> Next {
     let message = match challenge {
         Some(response) => Message::ChallengeResponse(response.clone()),
         None => {
+            // An ephemeral egress port is named once the driver has bound it.
+            let Some(response_channel) = ctx
+                .driver
+                .response_channel(&held.subscription, &ctx.config.egress_channel)
+            else {
+                return Next::Stay;
+            };
             ctx.correlation_id = ctx.driver.next_correlation_id();
             Message::Connect(SessionConnectRequest {
                 correlation_id: ctx.correlation_id,
                 response_stream_id: ctx.config.egress_stream_id,
                 version: protocol::PROTOCOL_VERSION,
-                response_channel: ctx.config.egress_channel.clone(),
+                response_channel,
                 encoded_credentials: ctx.config.credentials.clone(),
                 client_info: String::from("leakless"),
             })
