@@ -66,7 +66,7 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) ->
             }),
         ),
         (
-            "RSS before -> after (MiB)",
+            "RSS before -> after its runs (MiB)",
             Box::new(|o| format!("{} -> {}", mib(o.rss_before_kib), mib(o.rss_after_kib))),
         ),
         (

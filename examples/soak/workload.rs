@@ -101,8 +101,8 @@ impl Outcome {
 
     /// Adds the next round's outcome of the same implementation: counts
     /// add up, live resources left by each round add up (each round ran
-    /// on its own driver), and the next round's samples continue this
-    /// one's series.
+    /// on its own driver), the next round's samples continue this one's
+    /// series, and the memory growth is this policy's summed over rounds.
     pub fn absorb(&mut self, next: Outcome) {
         let (attempts, live) = (self.attempts, self.ledger.live());
         self.samples.extend(
@@ -127,7 +127,14 @@ impl Outcome {
         mine.double_closes += theirs.double_closes;
         mine.late_closes += theirs.late_closes;
         self.latency.absorb(&next.latency);
-        self.rss_after_kib = next.rss_after_kib;
+        // The process's memory is shared by both policies' runs: add up
+        // this policy's own growth in each round.
+        self.rss_after_kib = match (self.rss_after_kib, next.rss_before_kib, next.rss_after_kib) {
+            (Some(after), Some(next_before), Some(next_after)) => {
+                Some((after + next_after).saturating_sub(next_before))
+            }
+            _ => None,
+        };
         self.elapsed += next.elapsed;
     }
 
