@@ -4,14 +4,17 @@
 //! H0: both policies connect with the same probability; the alternative:
 //! leakless's is lower. With the pooled rate p and n attempts each side,
 //! z = (p_leakless - p_naive) / sqrt(p (1 - p) (1/n_naive + 1/n_leakless)).
-//! The soak fails when z < -2.326 (α = 0.01, one-sided). The normal
+//! The soak fails when z < -3.090 (α = 0.001, one-sided): strict, because
+//! CI runs five soaks and each would otherwise fail one run in a hundred
+//! with no real difference; the bug this guards against (192 against 310
+//! connects of 2,000) gives z ≈ -5.7. The normal
 //! approximation needs a few connects and a few failures on each side;
 //! below five of either, the test is not applied (too few to tell).
 
 use crate::workload::Outcome;
 
-/// The one-sided critical value at α = 0.01.
-pub const CRITICAL_Z: f64 = -2.326;
+/// The one-sided critical value at α = 0.001.
+pub const CRITICAL_Z: f64 = -3.090;
 /// Fewer connects (or non-connects), summed over both sides, and the
 /// normal approximation does not hold.
 const TOO_FEW: u64 = 5;
@@ -54,7 +57,7 @@ impl Rates {
             Some(z) => format!("z = {z:+.2}, not significantly lower (fails below {CRITICAL_Z})"),
         };
         format!(
-            "connect rate: naive {}, leakless {}; one-sided two-proportion z-test at α = 0.01: {verdict}",
+            "connect rate: naive {}, leakless {}; one-sided two-proportion z-test at α = 0.001: {verdict}",
             rate(self.naive),
             rate(self.leakless)
         )

@@ -172,7 +172,7 @@ pub fn json(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) -> 
         "naive": outcome_json(naive),
         "leakless": outcome_json(leakless),
         "connect_rate_test": {
-            "test": "one-sided two-proportion z-test, alpha 0.01",
+            "test": "one-sided two-proportion z-test, alpha 0.001",
             "z": rates.z,
             "critical_z": crate::compare::CRITICAL_Z,
             "leakless_significantly_lower": rates.leakless_significantly_lower(),
