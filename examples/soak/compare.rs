@@ -7,7 +7,7 @@
 //! The soak fails when z < -3.090 (α = 0.001, one-sided): strict, because
 //! CI runs five soaks and each would otherwise fail one run in a hundred
 //! with no real difference; the bug this guards against (192 against 310
-//! connects of 2,000) gives z ≈ -5.7. The normal
+//! connects of 2,000) gives z ≈ -5.6. The normal
 //! approximation needs a few connects and a few failures on each side;
 //! below five of either, the test is not applied (too few to tell).
 
