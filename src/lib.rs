@@ -156,7 +156,7 @@ pub mod retry;
 pub mod sim;
 mod sync;
 
-pub use close::Close;
+pub use close::{Close, CloseError};
 pub use driver::{Driver, OfferError};
 pub use handoff::{Cancelled, CreateError, Creator, Delivery, Requester, handoff};
 pub use owned::Owned;

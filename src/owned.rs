@@ -5,11 +5,13 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 
 use crate::Close;
+use crate::close::{CloseError, close_contained};
 
 /// Owns a created resource and closes it when dropped.
 ///
 /// Use [`Owned::close`] to see the close error; dropping the guard closes
-/// the resource too, but has nowhere to report an error and discards it.
+/// the resource too, but has nowhere to report an error and discards it (a
+/// panic in the resource's `close` too: it never unwinds out of the drop).
 /// [`Owned::into_inner`] takes the resource out: you now own closing it.
 ///
 /// `Owned<T>` has the size of `T`.
@@ -44,8 +46,18 @@ impl<T: Close> Owned<T> {
     }
 
     /// Closes the resource now and returns what its close returned.
+    ///
+    /// A panic in the resource's `close` reaches you, as if you had called
+    /// it yourself; [`close_catching`](Self::close_catching) turns it into
+    /// an error instead.
     pub fn close(self) -> Result<(), T::Error> {
         self.into_inner().close()
+    }
+
+    /// Closes the resource now; a panic in its `close` is caught and
+    /// returned as [`CloseError::Panicked`] with its message.
+    pub fn close_catching(self) -> Result<(), CloseError<T::Error>> {
+        close_contained(self.into_inner())
     }
 
     /// Takes the resource out of the guard without closing it.
@@ -65,8 +77,10 @@ impl<T: Close> Drop for Owned<T> {
         // SAFETY: drop runs at most once, and close/into_inner, the only
         // other places that take the resource, skip this Drop.
         let resource = unsafe { ManuallyDrop::take(&mut self.resource) };
-        // Drop cannot report an error; `Owned::close` is how to see it.
-        let _ = resource.close();
+        // Drop cannot report an error; `Owned::close` is how to see it. A
+        // panicking close is caught: unwinding out of a Drop that runs
+        // during another panic would abort the process.
+        let _ = close_contained(resource);
     }
 }
 

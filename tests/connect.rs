@@ -431,6 +431,27 @@ fn bad_configuration_is_rejected_before_anything_is_created() {
 }
 
 #[test]
+fn a_timeout_that_runs_out_before_the_first_poll_is_a_timeout_in_pending() {
+    // A 1 ns timeout has passed before the attempt is first polled (as any
+    // short one may on a loaded machine): the user gave a timeout, so this
+    // is a timeout, not a configuration error, and the pending subscription
+    // is cancelled.
+    let sim = sim(SimConfig::default());
+    sim.pause();
+    let failed =
+        connect_or_fail::<Leakless>(&sim, sim.connect_config().timeout(Duration::from_nanos(1)));
+    sim.resume();
+    assert_eq!(
+        failed.error.timed_out_in(),
+        Some(StateName::Pending),
+        "{}",
+        failed.error
+    );
+    assert_eq!(failed.released.cancelled, 1);
+    assert_clean(&sim);
+}
+
+#[test]
 fn a_huge_timeout_does_not_overflow() {
     let sim = sim(SimConfig::default());
     let client = connect(sim.driver(), sim.connect_config().timeout(Duration::MAX)).unwrap();
@@ -457,7 +478,12 @@ fn retry_loop<C: Cleanup>() -> (Sim, usize, Released) {
         sim.pause();
         let failed = connect_or_fail::<C>(&sim, config.clone());
         sim.resume();
-        assert_eq!(failed.error.timed_out_in(), Some(StateName::Pending));
+        assert_eq!(
+            failed.error.timed_out_in(),
+            Some(StateName::Pending),
+            "{}",
+            failed.error
+        );
         max_live = max_live.max(sim.ledger().live());
         released.absorb(failed.released);
     }

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{CloseFailed, Tally};
-use leakless::{Cancelled, CreateError, Delivery, handoff};
+use leakless::{Cancelled, CloseError, CreateError, Delivery, handoff};
 
 type Pair = (
     leakless::Creator<common::Counted, &'static str>,
@@ -172,7 +172,7 @@ fn close_error_while_cancelling_is_returned() {
     let mut resource = tally.create();
     resource.fail_close = true;
     let _ = creator.complete(Ok(resource));
-    assert_eq!(requester.cancel(), Err(CloseFailed));
+    assert_eq!(requester.cancel(), Err(CloseError::Failed(CloseFailed)));
     assert_eq!(tally.closed(), 1);
 }
 
@@ -183,30 +183,104 @@ fn close_error_on_the_creator_side_is_returned_from_complete() {
     let _ = requester.cancel();
     let mut resource = tally.create();
     resource.fail_close = true;
-    assert_eq!(creator.complete(Ok(resource)), Err(CloseFailed));
+    assert_eq!(
+        creator.complete(Ok(resource)),
+        Err(CloseError::Failed(CloseFailed))
+    );
     assert_eq!(tally.closed(), 1);
 }
 
+const PANIC: &str = "close panicked (on purpose)";
+
 #[test]
-fn panicking_close_in_cancel_closes_once() {
+fn panicking_close_in_cancel_is_caught_and_reported() {
     let tally = Tally::new();
     let (creator, requester) = pair();
     let mut resource = tally.create();
     resource.panic_on_close = true;
     let _ = creator.complete(Ok(resource));
-    assert!(catch_unwind(AssertUnwindSafe(|| requester.cancel())).is_err());
+    assert_eq!(
+        requester.cancel(),
+        Err(CloseError::Panicked(PANIC.to_string()))
+    );
     assert_eq!((tally.closed(), tally.double_closes()), (1, 0));
 }
 
 #[test]
-fn panicking_close_in_complete_closes_once() {
+fn panicking_close_in_complete_is_caught_and_reported() {
     let tally = Tally::new();
     let (creator, requester) = pair();
     let _ = requester.cancel();
     let mut resource = tally.create();
     resource.panic_on_close = true;
-    assert!(catch_unwind(AssertUnwindSafe(|| creator.complete(Ok(resource)))).is_err());
+    assert_eq!(
+        creator.complete(Ok(resource)),
+        Err(CloseError::Panicked(PANIC.to_string()))
+    );
     assert_eq!((tally.closed(), tally.double_closes()), (1, 0));
+}
+
+#[test]
+fn panicking_close_never_unwinds_out_of_a_drop() {
+    let tally = Tally::new();
+    // The requester dropped with a finished, untaken resource.
+    let (creator, requester) = pair();
+    let mut resource = tally.create();
+    resource.panic_on_close = true;
+    let _ = creator.complete(Ok(resource));
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(requester))).is_ok());
+    // An Owned guard dropped.
+    let (creator, mut requester) = pair();
+    let mut resource = tally.create();
+    resource.panic_on_close = true;
+    let _ = creator.complete(Ok(resource));
+    let guard = requester.try_take().unwrap().unwrap();
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(guard))).is_ok());
+    assert_eq!((tally.closed(), tally.double_closes()), (2, 0));
+}
+
+#[test]
+fn panicking_closes_during_another_panic_do_not_abort() {
+    // Two guards whose closes panic, dropped while a panic unwinds: before,
+    // the second close's panic aborted the process ("panic in a destructor
+    // during cleanup"). Reaching the assertions is the test.
+    let tally = Tally::new();
+    let guards: Vec<_> = (0..2)
+        .map(|_| {
+            let (creator, mut requester) = pair();
+            let mut resource = tally.create();
+            resource.panic_on_close = true;
+            let _ = creator.complete(Ok(resource));
+            requester.try_take().unwrap().unwrap()
+        })
+        .collect();
+    let unwound = catch_unwind(AssertUnwindSafe(move || {
+        let _guards = guards;
+        panic!("the owner's own panic");
+    }));
+    assert!(unwound.is_err());
+    assert_eq!((tally.closed(), tally.double_closes()), (2, 0));
+}
+
+#[test]
+fn close_catching_reports_a_panic_and_close_lets_it_through() {
+    let tally = Tally::new();
+    let (creator, mut requester) = pair();
+    let mut resource = tally.create();
+    resource.panic_on_close = true;
+    let _ = creator.complete(Ok(resource));
+    let guard = requester.try_take().unwrap().unwrap();
+    assert_eq!(
+        guard.close_catching(),
+        Err(CloseError::Panicked(PANIC.to_string()))
+    );
+    let (creator, mut requester) = pair();
+    let mut resource = tally.create();
+    resource.panic_on_close = true;
+    let _ = creator.complete(Ok(resource));
+    let guard = requester.try_take().unwrap().unwrap();
+    assert!(catch_unwind(AssertUnwindSafe(|| guard.close())).is_err());
+    assert_eq!((tally.closed(), tally.double_closes()), (2, 0));
 }
 
 #[test]

@@ -23,8 +23,8 @@ pub struct Args {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub members: u16,
     /// Chance of each fault: creation failure, lost reply, leader change
-    /// (a tenth of it), creator panic and never-connecting publication
-    /// (half of it each).
+    /// (a tenth of it), creator panic, panicking close and
+    /// never-connecting publication (half of it each).
     #[arg(long, default_value = "0.05", value_parser = rate)]
     pub fault_rate: f64,
     /// Seed of every random draw: the same seed, the same faults.

@@ -38,6 +38,10 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) ->
             Box::new(|o| o.late_closes().to_string()),
         ),
         (
+            "closes that panicked (caught)",
+            Box::new(|o| o.close_panics().to_string()),
+        ),
+        (
             "pending creations forgotten",
             Box::new(|o| o.released.forgotten.to_string()),
         ),
@@ -135,6 +139,7 @@ fn outcome_json(outcome: &Outcome) -> Value {
         "failed": outcome.failed,
         "late_closes": outcome.late_closes(),
         "forgotten": outcome.released.forgotten,
+        "close_panics": outcome.close_panics(),
         "live_subscriptions": outcome.ledger.live_subscriptions,
         "live_publications": outcome.ledger.live_publications,
         "created_subscriptions": outcome.ledger.created_subscriptions,

@@ -138,6 +138,15 @@ impl Outcome {
         self.elapsed += next.elapsed;
     }
 
+    /// Closes that panicked (caught, and reported as close errors).
+    pub fn close_panics(&self) -> usize {
+        self.released
+            .close_errors
+            .iter()
+            .filter(|error| error.starts_with("close panicked"))
+            .count()
+    }
+
     /// Late completions closed: by the driver side (the attempt had given
     /// up first) and by the attempts (creation had finished first).
     pub fn late_closes(&self) -> u64 {
@@ -186,6 +195,7 @@ pub fn faults(args: &Args) -> FaultProfile {
         creation_latency: args.latency_ms.clone(),
         creation_failure_rate: args.fault_rate,
         creator_panic_rate: args.fault_rate / 2.0,
+        close_panic_rate: args.fault_rate / 2.0,
         never_connect_rate: args.fault_rate / 2.0,
         lost_reply_rate: args.fault_rate,
         seed: args.seed,

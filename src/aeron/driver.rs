@@ -358,7 +358,7 @@ impl Shared {
         lock(&self.counts).cancelled += 1;
     }
 
-    fn delivered(&self, delivery: Result<Delivery, AeronError>) {
+    fn delivered(&self, delivery: Result<Delivery, crate::CloseError<AeronError>>) {
         if let Ok(Delivery::ClosedLate) = delivery {
             lock(&self.counts).closed_late += 1;
             self.ledger.closed_late();

@@ -36,13 +36,15 @@ impl Released {
         self.close_errors.extend(other.close_errors);
     }
 
-    /// Closes a held resource, counting it with `count`.
+    /// Closes a held resource, counting it with `count`. A close that
+    /// fails or panics is recorded in `close_errors` (a panic as "close
+    /// panicked: message"); the caller goes on releasing the rest.
     pub(crate) fn close<T: Close>(&mut self, resource: Owned<T>, count: fn(&mut Self))
     where
         T::Error: Display,
     {
         count(self);
-        if let Err(error) = resource.close() {
+        if let Err(error) = resource.close_catching() {
             self.close_errors.push(error.to_string());
         }
     }

@@ -48,7 +48,11 @@ impl<D: Driver, C: Cleanup> AsyncConnect<Pending, D, C> {
         let deadline = now
             .checked_add(config.timeout)
             .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
-        Self::start_with_deadline(driver, config, deadline)
+        // No "already passed" check here: the caller gave a timeout, not a
+        // deadline. A timeout that runs out before the first poll (a tiny
+        // one, or a thread descheduled on a loaded machine) is a timeout in
+        // Pending, reported as one, with the creation cancelled.
+        Ok(Self::begin(driver, config, deadline))
     }
 
     /// Starts an attempt that must finish by `deadline`.
@@ -61,6 +65,11 @@ impl<D: Driver, C: Cleanup> AsyncConnect<Pending, D, C> {
         if deadline <= driver.now() {
             return Err(ConfigError::DeadlineExpired.into());
         }
+        Ok(Self::begin(driver, config, deadline))
+    }
+
+    /// Asks for the egress subscription; the attempt runs until `deadline`.
+    fn begin(driver: D, config: ConnectConfig, deadline: std::time::Instant) -> Self {
         let subscription = driver.add_subscription(&config.egress_channel, config.egress_stream_id);
         let ctx = Context {
             driver,
@@ -69,7 +78,7 @@ impl<D: Driver, C: Cleanup> AsyncConnect<Pending, D, C> {
             correlation_id: 0,
             released: Released::default(),
         };
-        Ok(Self::from_parts(ctx, Held { subscription }))
+        Self::from_parts(ctx, Held { subscription })
     }
 
     /// Checks the deadline, then whether the subscription is ready; when it

@@ -7,6 +7,7 @@ use std::mem::ManuallyDrop;
 use super::state::{ABANDONED, DONE, GONE, WAITING};
 use super::{Delivery, Inner, Shared};
 use crate::Close;
+use crate::close::{CloseError, close_contained, contained};
 use crate::mutant;
 use crate::sync::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
@@ -53,12 +54,14 @@ impl<T: Close, E> Creator<T, E> {
     /// If the requester is still there it now owns the outcome
     /// ([`Delivery::Delivered`]). If it already gave up, this side comes
     /// second and closes the resource here ([`Delivery::ClosedLate`]),
-    /// returning the close error if closing fails.
+    /// returning the close error if closing fails, or
+    /// [`CloseError::Panicked`] if the resource's `close` panicked (the
+    /// panic is caught; the handoff is finished either way).
     ///
     /// Lock-free: one atomic read-modify-write (two more, and an unpark, if
     /// the requester is parked). The write of the outcome happens-before the
     /// requester's read of it.
-    pub fn complete(self, outcome: Result<T, E>) -> Result<Delivery, T::Error> {
+    pub fn complete(self, outcome: Result<T, E>) -> Result<Delivery, CloseError<T::Error>> {
         let this = ManuallyDrop::new(self);
         let shared = this.shared;
         // SAFETY: `DONE` is not set yet (only this consumed half sets it), so
@@ -77,7 +80,7 @@ impl<T: Close, E> Creator<T, E> {
         // SAFETY: as above; the pointer is not used after this.
         unsafe { shared.release(requester_gone.really) };
         match outcome {
-            Ok(resource) => resource.close().map(|()| Delivery::ClosedLate),
+            Ok(resource) => close_contained(resource).map(|()| Delivery::ClosedLate),
             Err(_) => Ok(Delivery::Discarded),
         }
     }
@@ -143,9 +146,11 @@ unsafe fn finish<T, E>(shared: Shared<T, E>, bits: u8) -> Gone {
         // WAITING is set, so subtracting it clears it (one instruction).
         inner.state.fetch_sub(WAITING, Release);
         // The waiter is our own copy: the allocation may already be freed
-        // by the time we wake it.
+        // by the time we wake it. A waker is user code: its panic is caught
+        // (the handoff is already consistent), so that it cannot unwind out
+        // of the creator's drop.
         if let Some(waker) = waiter {
-            waker.wake();
+            let _ = contained(|| waker.wake());
         }
     }
     Gone {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::state::{ABANDONED, DONE, GONE, WAITING};
 use super::{Cancelled, CreateError, Inner, Shared};
+use crate::close::{CloseError, close_contained};
 use crate::mutant;
 use crate::sync::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use crate::sync::{SPINS_BEFORE_PARK, park, park_timeout, spin_loop, thread_waker};
@@ -103,15 +104,15 @@ impl<T: Close, E> Requester<T, E> {
     ///
     /// If creation already finished and the resource was not taken, it is
     /// closed here ([`Cancelled::ClosedLate`]) and a close error is returned
-    /// to you. If creation is still in progress, the creator closes the
+    /// to you ([`CloseError::Panicked`] if its `close` panicked: caught). If creation is still in progress, the creator closes the
     /// resource when it finishes ([`Cancelled::WhilePending`]).
     ///
     /// Lock-free: one atomic read-modify-write.
-    pub fn cancel(mut self) -> Result<Cancelled, T::Error> {
+    pub fn cancel(mut self) -> Result<Cancelled, CloseError<T::Error>> {
         self.give_up()
     }
 
-    fn give_up(&mut self) -> Result<Cancelled, T::Error> {
+    fn give_up(&mut self) -> Result<Cancelled, CloseError<T::Error>> {
         let Some(shared) = self.shared.take() else {
             return Ok(Cancelled::NothingToClose);
         };
@@ -157,7 +158,7 @@ impl<T: Close, E> Requester<T, E> {
         // withdrawn above) and we do not use `shared` again.
         unsafe { shared.release(prev & DONE != 0) };
         match outcome {
-            Some(Ok(resource)) => resource.close().map(|()| Cancelled::ClosedLate),
+            Some(Ok(resource)) => close_contained(resource).map(|()| Cancelled::ClosedLate),
             _ => Ok(Cancelled::NothingToClose),
         }
     }
@@ -349,7 +350,8 @@ impl<T: Close, E> std::future::Future for Requester<T, E> {
 
 impl<T: Close, E> Drop for Requester<T, E> {
     fn drop(&mut self) {
-        // Drop cannot report a close error; `cancel` is how to see it.
+        // Drop cannot report a close error; `cancel` is how to see it. A
+        // panicking close was caught in `give_up`, so nothing unwinds here.
         let _ = self.give_up();
     }
 }

@@ -133,6 +133,18 @@ impl Shared {
         self.changed.notify_all();
     }
 
+    /// Ends a simulated close: panics if the fault profile says so (after
+    /// the release, which the caller has done).
+    fn after_close(&self) {
+        if self.faults.close_panic_rate > 0.0
+            && lock(&self.dice).chance(self.faults.close_panic_rate)
+        {
+            // resume_unwind skips the panic hook: a soak with many injected
+            // panics stays quiet.
+            resume_unwind(Box::new("simulated close panic"));
+        }
+    }
+
     fn fate(&self) -> Fate {
         let mut dice = lock(&self.dice);
         if dice.chance(self.faults.creator_panic_rate) {
@@ -246,8 +258,10 @@ impl Shared {
             Fate::Create => {
                 let id = self.ledger.next_id();
                 let resource = create(self, id);
-                if let Ok(Delivery::ClosedLate) = creator.complete(Ok(resource)) {
-                    self.ledger.closed_late();
+                // A late close that failed or panicked was still a late close.
+                match creator.complete(Ok(resource)) {
+                    Ok(Delivery::ClosedLate) | Err(_) => self.ledger.closed_late(),
+                    Ok(_) => {}
                 }
             }
         }
@@ -302,6 +316,7 @@ impl Close for SimSubscription {
         }
         drop(routes);
         self.shared.ledger.closed(Kind::Subscription, self.id);
+        self.shared.after_close();
         Ok(())
     }
 }
@@ -328,6 +343,7 @@ impl Close for SimPublication {
     type Error = SimError;
     fn close(self) -> Result<(), SimError> {
         self.shared.ledger.closed(Kind::Publication, self.id);
+        self.shared.after_close();
         Ok(())
     }
 }

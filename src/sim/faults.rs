@@ -14,6 +14,11 @@ pub struct FaultProfile {
     pub creation_failure_rate: f64,
     /// Chance that the creator panics instead of completing.
     pub creator_panic_rate: f64,
+    /// Chance that closing a resource panics, after the simulated driver
+    /// has released it (so the audit still sees it closed): what a user's
+    /// `Close` may do. leakless catches the panic and reports it as a close
+    /// error.
+    pub close_panic_rate: f64,
     /// Chance that a publication never connects.
     pub never_connect_rate: f64,
     /// Chance that the cluster does not answer a connect request.
@@ -29,6 +34,7 @@ impl Default for FaultProfile {
             creation_latency: Duration::ZERO..Duration::ZERO,
             creation_failure_rate: 0.0,
             creator_panic_rate: 0.0,
+            close_panic_rate: 0.0,
             never_connect_rate: 0.0,
             lost_reply_rate: 0.0,
             seed: 1,
