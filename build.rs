@@ -13,6 +13,7 @@ const MUTANTS: &[&str] = &[
     "relaxed_publish",
     "naive_connect",
     "lost_wake",
+    "refusing_take",
 ];
 
 fn main() {

@@ -49,6 +49,31 @@ fn complete_vs_drop_of_polled_future() {
     });
 }
 
+/// After a poll registered its waker: complete ∥ `is_finished` then
+/// `try_take`. Once `is_finished` says so, `try_take` returns the outcome,
+/// also while the creator is still handing the waker's slot back.
+#[test]
+fn is_finished_then_try_take_after_a_poll_vs_complete() {
+    unbounded(|| {
+        let (creator, mut requester) = handoff::<Res, Error>();
+        let (resource, closes) = Res::new();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(Pin::new(&mut requester).poll(&mut cx).is_pending());
+        let completer = thread::spawn(move || creator.complete(Ok(resource)));
+        // The pattern users write: check, then take.
+        while !requester.is_finished() {
+            thread::yield_now();
+        }
+        let outcome = requester.try_take();
+        assert!(outcome.is_some(), "is_finished, yet try_take refused");
+        if let Some(outcome) = outcome {
+            outcome.unwrap().close().unwrap();
+        }
+        let _ = completer.join().unwrap();
+        assert_closed_once(&closes);
+    });
+}
+
 /// A first poll registers one waker, the next polls (by `block_on`) another,
 /// while the creator completes: the second is woken.
 #[test]

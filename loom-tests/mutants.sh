@@ -20,6 +20,7 @@ mutants=(
   "relaxed_publish|loom_handoff|Causality violation|Causality violation"
   "naive_connect|loom_connect|resources created|Allocation leaked"
   "lost_wake|loom_async|deadlock|deadlock"
+  "refusing_take|loom_async|try_take refused|try_take refused"
 )
 
 export RUSTFLAGS="--cfg loom -C debug_assertions"

@@ -23,6 +23,11 @@ pub(crate) const RELAXED_PUBLISH: bool = cfg!(leakless_mutant = "relaxed_publish
 /// outcome arrived meanwhile: the creator, already finished, never wakes it.
 pub(crate) const LOST_WAKE: bool = cfg!(leakless_mutant = "lost_wake");
 
+/// `try_take` refuses an outcome while the creator is still handing back
+/// a registered waker's slot (the behaviour before 0.2): `is_finished()`
+/// can then be true while `try_take()` returns `None`.
+pub(crate) const REFUSING_TAKE: bool = cfg!(leakless_mutant = "refusing_take");
+
 /// The bit the BOTH_CLOSE mutant uses to keep itself memory-safe; never set
 /// in a normal build.
 pub(crate) const FIRST_OUT: u8 = 0b1_0000;

@@ -376,3 +376,34 @@ fn creator_sees_the_requester_give_up() {
     assert!(creator.is_cancelled());
     drop(creator);
 }
+
+#[test]
+fn is_finished_then_try_take_agree_on_real_threads() {
+    // The pattern users write, after a poll registered a waker, against a
+    // creator on another thread: once is_finished says so, try_take must
+    // hand over the outcome (it once refused while the creator was handing
+    // the waker's slot back).
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Waker};
+    let tally = Tally::new();
+    for _ in 0..2_000 {
+        let (creator, mut requester) = pair();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(Pin::new(&mut requester).poll(&mut cx).is_pending());
+        let resource = tally.create();
+        let completer = thread::spawn(move || creator.complete(Ok(resource)));
+        while !requester.is_finished() {
+            std::hint::spin_loop();
+        }
+        let taken = requester
+            .try_take()
+            .expect("is_finished, so try_take hands it over");
+        taken.unwrap().close().unwrap();
+        let _ = completer.join().unwrap();
+    }
+    assert_eq!(
+        (tally.created(), tally.closed(), tally.double_closes()),
+        (2_000, 2_000, 0)
+    );
+}

@@ -43,20 +43,32 @@ impl<T: Close, E> Requester<T, E> {
     /// Takes the outcome if creation has finished; `None` while it has not.
     ///
     /// Once an outcome has been returned, later calls return
-    /// [`CreateError::Spent`]. Wait-free: one atomic load.
+    /// [`CreateError::Spent`]. A waker registered by an earlier poll stays
+    /// registered when this returns `None`. Lock-free: one atomic load; if
+    /// the creator has just finished and is handing back the slot of a
+    /// registered waker, a bounded wait for its next two instructions.
     pub fn try_take(&mut self) -> Option<Outcome<T, E>> {
         let Some(shared) = self.shared else {
             return Some(Err(CreateError::Spent));
         };
         // SAFETY: `shared` is only `Some` while the allocation is live.
+        let inner = unsafe { shared.get() };
         // ORDERING: Acquire pairs with the creator's Release of DONE, so
-        // its write of the cell happens-before our read of it.
-        let state = unsafe { shared.get() }.state.load(Acquire);
+        // its write of the cell happens-before our read of it, and with its
+        // Release of the WAITING clear, so its slot access precedes ours.
+        let mut state = inner.state.load(Acquire);
+        // DONE with WAITING: the creator has finished and is taking the
+        // registered waker; it clears WAITING next. Waiting for that keeps
+        // `is_finished() == true` meaning "try_take returns Some".
+        while !mutant::REFUSING_TAKE && state & DONE != 0 && state & WAITING != 0 {
+            spin_loop();
+            state = inner.state.load(Acquire);
+        }
         self.take_if_done(state)
     }
 
-    /// Whether creation has finished (the next [`try_take`](Self::try_take)
-    /// returns `Some`).
+    /// Whether creation has finished: the next [`try_take`](Self::try_take)
+    /// returns `Some` (and so does every blocking wait, at once).
     pub fn is_finished(&self) -> bool {
         match self.shared {
             // SAFETY: live while `Some`.
