@@ -44,8 +44,9 @@ pub struct Args {
     pub pool: bool,
     /// Rounds: the attempts are split between this many rounds of one run
     /// of each policy, leakless first in odd rounds and naive first in even
-    /// ones, each round with its own seed (seed, seed + 1, ...).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    /// ones, each round with its own seed (seed, seed + 1, ...). Many short
+    /// rounds spread a change in the machine's load over both policies.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub rounds: u64,
     /// Print one JSON object instead of the table.
     #[arg(long)]

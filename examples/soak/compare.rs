@@ -5,7 +5,7 @@
 //! leakless's is lower. With the pooled rate p and n attempts each side,
 //! z = (p_leakless - p_naive) / sqrt(p (1 - p) (1/n_naive + 1/n_leakless)).
 //! The soak fails when z < -3.090 (α = 0.001, one-sided): strict, because
-//! CI runs five soaks and each would otherwise fail one run in a hundred
+//! CI runs four judged soaks and each would otherwise fail one run in a hundred
 //! with no real difference; the bug this guards against (192 against 310
 //! connects of 2,000) gives z ≈ -5.6. The normal
 //! approximation needs a few connects and a few failures on each side;

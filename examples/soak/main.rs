@@ -3,9 +3,11 @@
 //! client before the fix of #1574) and once with leakless; then a report of
 //! what each left behind.
 //!
-//! The two run in `--rounds` rounds (two by default), taking turns to go
-//! first, so that neither gains from its place in the run; their connect
-//! rates are then compared with a one-sided two-proportion z-test.
+//! The two run in `--rounds` rounds (ten by default), taking turns to go
+//! first, so that neither gains from its place in the run or from a change
+//! in the machine's load; their connect rates are then compared with a
+//! one-sided two-proportion z-test (not with `--pool`, whose check-outs
+//! measure the machine's load more than the policy).
 //!
 //! `cargo run --release --example soak` (see `--help` for the flags).
 //! Exits 0 when leakless ended with nothing live, nothing closed twice, and
@@ -55,11 +57,11 @@ fn main() {
         }
     }
     let clean = leakless.ledger.live() == 0 && leakless.ledger.double_closes == 0;
-    std::process::exit(if clean && !rates.leakless_significantly_lower() {
-        0
-    } else {
-        1
-    });
+    // With --pool a "connect" is a check-out within 20 deadlines from a
+    // pool that connects in the background: its rate follows the machine's
+    // load more than the policy, so it is reported, not judged.
+    let rate_failed = !args.pool && rates.leakless_significantly_lower();
+    std::process::exit(if clean && !rate_failed { 0 } else { 1 });
 }
 
 /// Runs `round` (one run of each policy, in the order it is told) for each
