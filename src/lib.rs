@@ -139,8 +139,11 @@
 //! `docs/DESIGN.md` has the state table and the memory-ordering argument.
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
+// docs.rs (package.metadata.docs.rs) marks the feature-gated items.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "aeron")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aeron")))]
 pub mod aeron;
 pub mod audit;
 mod close;

@@ -239,6 +239,16 @@ pub struct TimeoutAlarm<O> {
     hook: Box<dyn Fn(f64) + Send + Sync>,
 }
 
+impl<O: std::fmt::Debug> std::fmt::Debug for TimeoutAlarm<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimeoutAlarm")
+            .field("inner", &self.inner)
+            .field("window", &self.window)
+            .field("threshold", &self.threshold)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<O: Observer> TimeoutAlarm<O> {
     /// Watches the last `window` attempts (at least 1); calls `hook` with
     /// the rate when it rises above `threshold`, once until it falls back.
@@ -308,6 +318,7 @@ impl<O: Observer> Observer for TimeoutAlarm<O> {
 /// `_failed`, `leakless_creations_cancelled`, `leakless_late_closes`,
 /// `leakless_close_errors`, and histogram `leakless_connect_latency_seconds`.
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MetricsFacade;
 

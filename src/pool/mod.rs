@@ -32,6 +32,8 @@ mod shelf;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
+// Public for the loom model of check-in against close, not for users.
+#[doc(hidden)]
 pub use shelf::Shelf;
 
 use crate::Driver;
@@ -345,11 +347,36 @@ impl<D: Driver, C: Cleanup> Drop for Pool<D, C> {
     }
 }
 
+impl<D: Driver, C: Cleanup> std::fmt::Debug for Pool<D, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (idle, out) = self.inner.shelf.counts();
+        f.debug_struct("Pool")
+            .field("policy", &C::NAME)
+            .field("size", &self.inner.config.size)
+            .field("idle", &idle)
+            .field("checked_out", &out)
+            .field("open", &self.inner.shelf.is_open())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A client lent by a [`Pool`]; it goes back on drop (or is closed, if the
 /// pool closed meanwhile or its session did).
 pub struct PooledClient<D: Driver, C: Cleanup = Leakless> {
     pooled: Option<Pooled<D, C>>,
     inner: Arc<Inner<D, C>>,
+}
+
+impl<D: Driver, C: Cleanup> std::fmt::Debug for PooledClient<D, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut debug = f.debug_struct("PooledClient");
+        if let Some(pooled) = &self.pooled {
+            debug
+                .field("session_id", &pooled.client.session_id())
+                .field("leader_member_id", &pooled.client.leader_member_id());
+        }
+        debug.finish_non_exhaustive()
+    }
 }
 
 impl<D: Driver, C: Cleanup> Deref for PooledClient<D, C> {

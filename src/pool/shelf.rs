@@ -30,6 +30,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
+impl<T> std::fmt::Debug for Shelf<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (idle, out) = self.counts();
+        f.debug_struct("Shelf")
+            .field("idle", &idle)
+            .field("out", &out)
+            .field("open", &self.is_open())
+            .finish()
+    }
+}
+
 impl<T> Default for Shelf<T> {
     fn default() -> Self {
         Self::new()
