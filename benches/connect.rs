@@ -98,7 +98,8 @@ fn connect_cycle(c: &mut Criterion) {
     let sim = Sim::start(SimConfig {
         members: 1,
         ..SimConfig::default()
-    });
+    })
+    .expect("a valid simulation");
     let config = sim.connect_config().timeout(Duration::from_secs(10));
     let mut group = c.benchmark_group("connect_close_cycle");
     group.bench_function("typestate", |b| {

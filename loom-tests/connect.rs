@@ -27,8 +27,8 @@ type Policy = leakless::connect::Naive;
 type Attempt<S> = AsyncConnect<S, ModelDriver, Policy>;
 
 fn config(members: i32) -> ConnectConfig {
-    (0..members).fold(ConnectConfig::new("model:egress", 102), |config, id| {
-        config.member(id, format!("model:member-{id}"))
+    (0..members).fold(ConnectConfig::new("sim:model-egress", 102), |config, id| {
+        config.member(id, format!("sim:model-member-{id}"))
     })
 }
 

@@ -86,7 +86,7 @@
 //! use leakless::connect::{AsyncConnect, Pending, Progress, StateName};
 //! use leakless::sim::{Sim, SimConfig};
 //!
-//! let sim = Sim::start(SimConfig::default());
+//! let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
 //! sim.pause(); // hold every creation in flight
 //!
 //! let config = sim.connect_config().timeout(Duration::from_millis(10));
@@ -120,7 +120,7 @@
 //! use leakless::connect::connect;
 //! use leakless::sim::{Sim, SimConfig};
 //!
-//! let sim = Sim::start(SimConfig { leader: 2, ..SimConfig::default() });
+//! let sim = Sim::start(SimConfig { leader: 2, ..SimConfig::default() }).expect("a valid simulation");
 //! let client = connect(sim.driver(), sim.connect_config()).unwrap();
 //! assert_eq!(client.leader_member_id(), 2);
 //! client.close().unwrap();

@@ -18,7 +18,7 @@
 //! let sim = Sim::start(SimConfig {
 //!     faults: FaultProfile { lost_reply_rate: 0.3, ..FaultProfile::default() },
 //!     ..SimConfig::default()
-//! });
+//! }).expect("a valid simulation");
 //! let config = sim.connect_config().timeout(Duration::from_millis(20));
 //! let policy = RetryPolicy { max_attempts: 20, ..RetryPolicy::default() };
 //! let client = retry::connect(policy, sim.driver(), config, &mut Backoff::default()).unwrap();
@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use crate::Driver;
 use crate::connect::{
-    AsyncConnect, Cleanup, Client, ConnectConfig, ConnectError, Failed, Idle, Leakless, Pending,
-    Released, StateName, run_attempt,
+    AsyncConnect, Cleanup, Client, ConfigError, ConnectConfig, ConnectError, Failed, Idle,
+    Leakless, Pending, Released, StateName, run_attempt,
 };
 use crate::observe::Observer;
 use crate::sync::os::thread;
@@ -42,7 +42,7 @@ use crate::sync::os::thread;
 /// How to retry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included (at least 1).
+    /// Attempts in all, the first included (at least 1: [`validate`](Self::validate)).
     pub max_attempts: u32,
     /// The pause before the second attempt; it doubles after each failure.
     pub initial_backoff: Duration,
@@ -53,6 +53,25 @@ pub struct RetryPolicy {
     /// Seed of the jitter (each pause is drawn from half to all of its
     /// exponential value).
     pub seed: u64,
+}
+
+impl RetryPolicy {
+    /// Checks the policy: at least one attempt, and a longest pause no
+    /// shorter than the first. Nothing is adjusted.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_attempts == 0 {
+            return Err(ConfigError::InvalidSetting(String::from(
+                "the retry policy's max_attempts is 0; give at least 1 (the first attempt counts)",
+            )));
+        }
+        if self.max_backoff < self.initial_backoff {
+            return Err(ConfigError::InvalidSetting(format!(
+                "the retry policy's max_backoff ({:?}) is shorter than its initial_backoff ({:?}); give max_backoff >= initial_backoff",
+                self.max_backoff, self.initial_backoff
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for RetryPolicy {
@@ -147,6 +166,13 @@ impl<D: Driver, C: Cleanup> Retry<D, C> {
         config: ConnectConfig,
         observer: Box<dyn Observer>,
     ) -> Result<(Self, AsyncConnect<Pending, D, C>), RetryError> {
+        if let Err(error) = policy.validate() {
+            return Err(RetryError {
+                reason: GaveUp::NotTransient,
+                last: ConnectError::Config(error),
+                attempts: Vec::new(),
+            });
+        }
         let mut retry = Retry {
             jitter: policy.seed | 1,
             policy,
@@ -222,7 +248,7 @@ impl<D: Driver, C: Cleanup> Retry<D, C> {
         if !previous.error.is_transient() {
             return Err(self.record(previous, GaveUp::NotTransient));
         }
-        if number > self.policy.max_attempts.max(1) {
+        if number > self.policy.max_attempts {
             return Err(self.record(previous, GaveUp::AttemptsExhausted));
         }
         let pause = self.backoff(number);

@@ -191,7 +191,7 @@ impl Sleep for TokioSleep {
 
 #[tokio::test]
 async fn connect_async_under_tokio() {
-    let sim = Sim::start(SimConfig::default());
+    let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
     let mut client = connect_async(sim.driver(), sim.connect_config(), &TokioSleep)
         .await
         .unwrap();
@@ -203,7 +203,7 @@ async fn connect_async_under_tokio() {
 
 #[test]
 fn connect_async_on_a_minimal_executor_times_out_and_releases() {
-    let sim = Sim::start(SimConfig::default());
+    let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
     sim.pause();
     let config = sim.connect_config().timeout(Duration::from_millis(5));
     let failed = match block_on(connect_async(sim.driver(), config, &YieldNow)) {
@@ -220,7 +220,7 @@ fn connect_async_on_a_minimal_executor_times_out_and_releases() {
 /// the await point, everything held or pending is released.
 #[test]
 fn dropping_the_connect_future_at_any_await_point_releases_everything() {
-    let sim = Sim::start(SimConfig::default());
+    let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
     let (_, waker) = counting();
     let mut cx = Context::from_waker(&waker);
     for polls in 1..40 {

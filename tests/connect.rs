@@ -11,7 +11,7 @@ use leakless::connect::{
 use leakless::sim::{FaultProfile, Sim, SimConfig, SimDriver};
 
 fn sim(config: SimConfig) -> Sim {
-    Sim::start(config)
+    Sim::start(config).expect("a valid simulation")
 }
 
 fn faults(faults: FaultProfile) -> SimConfig {
@@ -234,7 +234,9 @@ fn subscribed_timeout_with_publications_that_never_connect() {
 #[test]
 fn subscribed_publication_creation_failure() {
     let sim = sim(SimConfig::default());
-    let config = ConnectConfig::new("sim:egress", 102).member(0, "sim:nowhere");
+    // Well formed, but no member of this cluster: the driver says so (not
+    // as an injected fault).
+    let config = ConnectConfig::new("sim:egress", 102).member(0, "sim:member-7");
     let failed = connect_or_fail::<Leakless>(&sim, config);
     assert!(matches!(
         failed.error,
@@ -243,6 +245,8 @@ fn subscribed_publication_creation_failure() {
             ..
         }
     ));
+    let message = failed.error.to_string();
+    assert!(message.contains("no member sim:member-7"), "{message}");
     assert_eq!(failed.released.subscriptions, 1);
     assert_clean(&sim);
 }
@@ -333,7 +337,7 @@ fn error_answer_is_refused() {
 fn leader_change_switches_the_ingress_publication() {
     let sim = sim(SimConfig::default());
     let mut client = connect(sim.driver(), sim.connect_config()).unwrap();
-    sim.elect(1);
+    sim.elect(1).expect("a member of the cluster");
     while client.leader_member_id() != 1 {
         client.poll_egress(|_| {});
     }
@@ -358,7 +362,7 @@ fn close_while_the_new_leader_publication_is_pending() {
     let mut client = connect(sim.driver(), config).unwrap();
     sim.settle();
     sim.pause();
-    sim.elect(2);
+    sim.elect(2).expect("a member of the cluster");
     while client.leader_member_id() != 2 {
         client.poll_egress(|_| {});
     }
@@ -413,11 +417,45 @@ fn bad_configuration_is_rejected_before_anything_is_created() {
                 what: "member ingress",
             },
         ),
+        (
+            good.clone().member(0, "sim:member-1"),
+            ConfigError::DuplicateMember { id: 0 },
+        ),
+        (
+            ConnectConfig::new("sim:egress", -102).member(0, "sim:member-0"),
+            ConfigError::NegativeStreamId {
+                what: "egress",
+                id: -102,
+            },
+        ),
+        (
+            good.clone().ingress_stream_id(-1),
+            ConfigError::NegativeStreamId {
+                what: "ingress",
+                id: -1,
+            },
+        ),
     ];
     for (config, expected) in cases {
         match AsyncConnect::<Pending, _>::start(sim.driver(), config) {
             Err(ConnectError::Config(error)) => assert_eq!(error, expected),
             other => panic!("expected {expected}, got {other:?}"),
+        }
+    }
+    // Channels that are not channels, named in the error with the reason.
+    for (egress, member) in [
+        ("%%%", "sim:member-0"),
+        ("sim:egress", "aeron:udp?endpoint=nowhere"),
+    ] {
+        let config = ConnectConfig::new(egress, 102).member(0, member);
+        match AsyncConnect::<Pending, _>::start(sim.driver(), config) {
+            Err(ConnectError::Config(ConfigError::InvalidChannel {
+                channel, reason, ..
+            })) => {
+                assert!(channel == egress || channel == member, "{channel}");
+                assert!(!reason.is_empty());
+            }
+            other => panic!("expected an invalid channel, got {other:?}"),
         }
     }
     let expired =
@@ -449,6 +487,49 @@ fn a_timeout_that_runs_out_before_the_first_poll_is_a_timeout_in_pending() {
     );
     assert_eq!(failed.released.cancelled, 1);
     assert_clean(&sim);
+}
+
+#[test]
+fn a_simulation_that_cannot_work_is_refused_not_adjusted() {
+    let cases = [
+        SimConfig {
+            members: 0,
+            ..SimConfig::default()
+        },
+        SimConfig {
+            leader: 99,
+            ..SimConfig::default()
+        },
+        SimConfig {
+            faults: FaultProfile {
+                lost_reply_rate: 1.5,
+                ..FaultProfile::default()
+            },
+            ..SimConfig::default()
+        },
+        SimConfig {
+            faults: FaultProfile {
+                creation_latency: Duration::from_millis(3)..Duration::from_millis(1),
+                ..FaultProfile::default()
+            },
+            ..SimConfig::default()
+        },
+    ];
+    for config in cases {
+        match Sim::start(config.clone()) {
+            Err(leakless::sim::SimError::InvalidConfig(why)) => assert!(!why.is_empty()),
+            Err(other) => panic!("{config:?}: {other}"),
+            Ok(_) => panic!("{config:?} was accepted"),
+        }
+    }
+    let sim = sim(SimConfig::default());
+    match sim.elect(99) {
+        Err(error @ leakless::sim::SimError::NoSuchMember { .. }) => {
+            assert!(error.to_string().contains("members are 0 to 2"), "{error}");
+        }
+        other => panic!("expected NoSuchMember, got {other:?}"),
+    }
+    assert_eq!(sim.leader(), 0, "nothing changed");
 }
 
 #[test]

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use leakless::connect::{Backoff, ConnectError, Leakless, StateName, connect_observed};
+use leakless::connect::{
+    Backoff, ConfigError, ConnectError, Leakless, StateName, connect_observed,
+};
 use leakless::observe::{Metrics, Observer, TimeoutAlarm};
 use leakless::pool::{Pool, PoolConfig, PoolError};
 use leakless::retry::{self, GaveUp, Retry, RetryPolicy};
@@ -20,6 +22,7 @@ fn lossy(rate: f64) -> Sim {
         },
         ..SimConfig::default()
     })
+    .expect("a valid simulation")
 }
 
 fn quick() -> RetryPolicy {
@@ -82,7 +85,8 @@ fn retry_does_not_retry_rejected_credentials() {
     let sim = Sim::start(SimConfig {
         credentials: Some(b"secret".to_vec()),
         ..SimConfig::default()
-    });
+    })
+    .expect("a valid simulation");
     let config = sim.connect_config().credentials("wrong");
     let error = retry::connect(quick(), sim.driver(), config, &mut Backoff::default()).unwrap_err();
     assert_eq!(error.reason, GaveUp::NotTransient);
@@ -242,9 +246,42 @@ mod facade {
 // ---- the pool -----------------------------------------------------------------
 
 #[test]
+fn settings_that_cannot_work_are_refused_not_adjusted() {
+    let sim = lossy(0.0);
+    let empty = Pool::<_>::start(sim.driver(), PoolConfig::new(0, sim.connect_config()));
+    match empty {
+        Err(PoolError::Config(ConfigError::InvalidSetting(why))) => {
+            assert!(why.contains("pool size is 0"), "{why}")
+        }
+        other => panic!("expected the pool size refused, got {:?}", other.err()),
+    }
+    let no_attempts = RetryPolicy {
+        max_attempts: 0,
+        ..quick()
+    };
+    match retry::connect(
+        no_attempts,
+        sim.driver(),
+        sim.connect_config(),
+        &mut Backoff::default(),
+    ) {
+        Err(error) => {
+            assert!(error.attempts.is_empty(), "nothing was tried");
+            assert!(
+                error.last.to_string().contains("max_attempts is 0"),
+                "{error}"
+            );
+        }
+        Ok(_) => panic!("max_attempts 0 must be refused"),
+    }
+    assert_clean(&sim);
+}
+
+#[test]
 fn pool_lends_and_takes_back_then_closes_everything() {
     let sim = lossy(0.0);
-    let pool: Pool<_> = Pool::start(sim.driver(), PoolConfig::new(3, sim.connect_config()));
+    let pool: Pool<_> =
+        Pool::start(sim.driver(), PoolConfig::new(3, sim.connect_config())).expect("a valid pool");
     {
         let mut first = pool.check_out(Duration::from_secs(5)).unwrap();
         let second = pool.check_out(Duration::from_secs(5)).unwrap();
@@ -268,9 +305,10 @@ fn pool_lends_and_takes_back_then_closes_everything() {
 #[test]
 fn pool_replaces_a_client_whose_leader_changed() {
     let sim = lossy(0.0);
-    let pool: Pool<_> = Pool::start(sim.driver(), PoolConfig::new(1, sim.connect_config()));
+    let pool: Pool<_> =
+        Pool::start(sim.driver(), PoolConfig::new(1, sim.connect_config())).expect("a valid pool");
     let first = pool.check_out(Duration::from_secs(5)).unwrap().session_id();
-    sim.elect(2);
+    sim.elect(2).expect("a member of the cluster");
     let replacement = pool.check_out(Duration::from_secs(5)).unwrap();
     assert_ne!(replacement.session_id(), first);
     assert_eq!(replacement.leader_member_id(), 2);
@@ -283,7 +321,8 @@ fn pool_replaces_a_client_whose_leader_changed() {
 #[test]
 fn pool_closed_while_a_client_is_out_closes_it_on_return() {
     let sim = lossy(0.0);
-    let pool: Pool<_> = Pool::start(sim.driver(), PoolConfig::new(1, sim.connect_config()));
+    let pool: Pool<_> =
+        Pool::start(sim.driver(), PoolConfig::new(1, sim.connect_config())).expect("a valid pool");
     let out = pool.check_out(Duration::from_secs(5)).unwrap();
     let audit = pool.close();
     assert_eq!(audit.still_checked_out, 1);
@@ -301,7 +340,8 @@ fn pool_closed_while_a_client_is_out_closes_it_on_return() {
 fn pool_check_out_times_out_when_nothing_can_connect() {
     let sim = lossy(0.0);
     sim.pause();
-    let pool: Pool<_> = Pool::start(sim.driver(), PoolConfig::new(1, sim.connect_config()));
+    let pool: Pool<_> =
+        Pool::start(sim.driver(), PoolConfig::new(1, sim.connect_config())).expect("a valid pool");
     assert_eq!(
         pool.check_out(Duration::from_millis(20)).err(),
         Some(PoolError::Timeout(Duration::from_millis(20)))
@@ -319,7 +359,8 @@ fn observer_sees_the_pool_connect() {
         sim.driver(),
         PoolConfig::new(2, sim.connect_config()),
         metrics.clone(),
-    );
+    )
+    .expect("a valid pool");
     drop(pool.check_out(Duration::from_secs(5)).unwrap());
     pool.close();
     let snapshot = metrics.snapshot();

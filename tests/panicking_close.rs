@@ -31,6 +31,7 @@ fn panicking_closes() -> Sim {
         members: 1,
         ..SimConfig::default()
     })
+    .expect("a valid simulation")
 }
 
 fn assert_all_closed_once(sim: &Sim) {
@@ -77,7 +78,8 @@ fn a_failed_connect_reports_the_panics_of_what_it_released() {
         },
         members: 3,
         ..SimConfig::default()
-    });
+    })
+    .expect("a valid simulation");
     let config = sim.connect_config().timeout(Duration::from_millis(50));
     let failed = match connect_with::<_, Leakless>(sim.driver(), config, &mut Backoff::default()) {
         Ok(_) => panic!("no reply, no connect"),
@@ -127,7 +129,8 @@ fn dropping_an_attempt_in_any_state_does_not_unwind_and_closes_everything() {
 #[test]
 fn the_pool_closes_every_client_through_panicking_closes() {
     let sim = panicking_closes();
-    let pool: Pool<_> = Pool::start(sim.driver(), PoolConfig::new(2, sim.connect_config()));
+    let pool: Pool<_> =
+        Pool::start(sim.driver(), PoolConfig::new(2, sim.connect_config())).expect("a valid pool");
     {
         let _lent = pool.check_out(Duration::from_secs(10)).expect("a client");
     } // checked in: no close yet
@@ -146,7 +149,8 @@ fn retry_releases_every_failed_attempt_through_panicking_closes() {
             ..FaultProfile::default()
         },
         ..SimConfig::default()
-    });
+    })
+    .expect("a valid simulation");
     let policy = RetryPolicy {
         max_attempts: 3,
         initial_backoff: Duration::from_millis(1),

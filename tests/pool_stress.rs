@@ -15,17 +15,21 @@ const ROUNDS: u64 = 2_000;
 
 #[test]
 fn eight_threads_check_out_and_in_while_the_cluster_changes_leader() {
-    let sim = Arc::new(Sim::start(SimConfig {
-        faults: FaultProfile {
-            lost_reply_rate: 0.2,
-            creation_latency: Duration::ZERO..Duration::from_micros(200),
-            seed: 7,
-            ..FaultProfile::default()
-        },
-        ..SimConfig::default()
-    }));
+    let sim = Arc::new(
+        Sim::start(SimConfig {
+            faults: FaultProfile {
+                lost_reply_rate: 0.2,
+                creation_latency: Duration::ZERO..Duration::from_micros(200),
+                seed: 7,
+                ..FaultProfile::default()
+            },
+            ..SimConfig::default()
+        })
+        .expect("a valid simulation"),
+    );
     let config = sim.connect_config().timeout(Duration::from_millis(20));
-    let pool: Arc<Pool<_>> = Arc::new(Pool::start(sim.driver(), PoolConfig::new(4, config)));
+    let pool: Arc<Pool<_>> =
+        Arc::new(Pool::start(sim.driver(), PoolConfig::new(4, config)).expect("a valid pool"));
     let lent = Arc::new(AtomicU64::new(0));
     let timeouts = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -36,7 +40,8 @@ fn eight_threads_check_out_and_in_while_the_cluster_changes_leader() {
             let mut elections = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 elections += 1;
-                sim.elect((elections % 3) as usize);
+                sim.elect((elections % 3) as usize)
+                    .expect("a member of the cluster");
                 thread::sleep(Duration::from_millis(2));
             }
             elections

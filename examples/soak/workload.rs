@@ -209,7 +209,8 @@ fn simulation(args: &Args) -> (Sim, Dice, u64) {
         members: usize::from(args.members),
         faults: faults(args),
         ..SimConfig::default()
-    });
+    })
+    .expect("a valid simulation");
     let dice = Dice(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     (sim, dice, (args.attempts / SAMPLES).max(1))
 }
@@ -232,7 +233,8 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
         loop {
             outcome.attempts += 1;
             if dice.chance(args.fault_rate / 10.0) {
-                sim.elect((dice.next() % members as u64) as usize);
+                sim.elect((dice.next() % members as u64) as usize)
+                    .expect("a member of the cluster");
             }
             // One egress channel per attempt, as Aeron's default
             // `endpoint=localhost:0` gives each subscription its own port.
@@ -265,14 +267,16 @@ fn run_pool<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
     let config = sim.connect_config().timeout(args.deadline_ms);
     let mut outcome = Outcome::new(C::NAME);
     let started = Instant::now();
-    let pool: Pool<_, C> = Pool::start(sim.driver(), PoolConfig::new(4, config));
+    let pool: Pool<_, C> = Pool::start(sim.driver(), PoolConfig::new(4, config))
+        .expect("the soak's pool configuration is valid");
     // A check-out waits up to 20 connect deadlines: the pool may be
     // reconnecting after a leader change.
     let wait = args.deadline_ms * 20;
     while outcome.attempts < args.attempts {
         outcome.attempts += 1;
         if dice.chance(args.fault_rate / 10.0) {
-            sim.elect((dice.next() % members as u64) as usize);
+            sim.elect((dice.next() % members as u64) as usize)
+                .expect("a member of the cluster");
         }
         let asked = Instant::now();
         match pool.check_out(wait) {

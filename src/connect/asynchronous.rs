@@ -79,7 +79,7 @@ const POLL_INTERVAL: Duration = Duration::from_micros(100);
 /// use leakless::connect::{YieldNow, connect_async};
 /// use leakless::sim::{Sim, SimConfig};
 ///
-/// let sim = Sim::start(SimConfig::default());
+/// let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
 /// let client = futures::executor::block_on(connect_async(sim.driver(), sim.connect_config(), &YieldNow))
 ///     .unwrap();
 /// client.close().unwrap();

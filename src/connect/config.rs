@@ -101,33 +101,44 @@ impl ConnectConfig {
     }
 
     /// Checks the configuration; a connect does this before creating
-    /// anything.
+    /// anything. Every error names the input and what to give instead;
+    /// nothing is adjusted.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.egress_channel.trim().is_empty() {
-            return Err(ConfigError::EmptyChannel { what: "egress" });
-        }
-        if self.egress_stream_id == 0 {
-            return Err(ConfigError::ZeroStreamId { what: "egress" });
-        }
-        if self.ingress_stream_id == 0 {
-            return Err(ConfigError::ZeroStreamId { what: "ingress" });
-        }
+        check_channel("egress", &self.egress_channel)?;
+        check_stream("egress", self.egress_stream_id)?;
+        check_stream("ingress", self.ingress_stream_id)?;
         if self.members.is_empty() {
             return Err(ConfigError::NoMembers);
         }
-        if self
-            .members
-            .iter()
-            .any(|(_, channel)| channel.trim().is_empty())
-        {
-            return Err(ConfigError::EmptyChannel {
-                what: "member ingress",
-            });
+        for (at, (id, channel)) in self.members.iter().enumerate() {
+            if self.members[..at].iter().any(|(other, _)| other == id) {
+                return Err(ConfigError::DuplicateMember { id: *id });
+            }
+            check_channel("member ingress", channel)?;
         }
         if self.timeout.is_zero() {
             return Err(ConfigError::ZeroTimeout);
         }
         Ok(())
+    }
+}
+
+fn check_channel(what: &'static str, channel: &str) -> Result<(), ConfigError> {
+    if channel.trim().is_empty() {
+        return Err(ConfigError::EmptyChannel { what });
+    }
+    super::channel::check(channel).map_err(|reason| ConfigError::InvalidChannel {
+        what,
+        channel: channel.to_owned(),
+        reason,
+    })
+}
+
+fn check_stream(what: &'static str, stream_id: i32) -> Result<(), ConfigError> {
+    match stream_id {
+        0 => Err(ConfigError::ZeroStreamId { what }),
+        id if id < 0 => Err(ConfigError::NegativeStreamId { what, id }),
+        _ => Ok(()),
     }
 }
 
@@ -143,11 +154,46 @@ pub enum ConfigError {
         /// Which stream.
         what: &'static str,
     },
+    /// A negative stream id: cluster clients use positive ones (Aeron
+    /// Cluster's defaults are 101 for ingress and 102 for egress).
+    #[error(
+        "the {what} stream id is {id}; use a positive stream id (the cluster's defaults: ingress 101, egress 102)"
+    )]
+    NegativeStreamId {
+        /// Which stream.
+        what: &'static str,
+        /// The stream id given.
+        id: i32,
+    },
     /// A channel that is empty.
     #[error("the {what} channel is empty; give a channel such as aeron:udp?endpoint=host:port")]
     EmptyChannel {
         /// Which channel.
         what: &'static str,
+    },
+    /// A channel that is not an Aeron URI (nor a `sim:` channel of the
+    /// built-in simulation).
+    #[error(
+        "the {what} channel {channel:?} is not a channel: {reason}; give one such as aeron:udp?endpoint=host:port or aeron:ipc"
+    )]
+    InvalidChannel {
+        /// Which channel.
+        what: &'static str,
+        /// The channel given.
+        channel: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A retry policy or pool setting that cannot work (the message names
+    /// the field and what to give).
+    #[error("{0}")]
+    InvalidSetting(String),
+    /// Two members with the same id: a REDIRECT or new leader names a
+    /// member by id, so ids must be unique.
+    #[error("member id {id} is configured twice; give each member its own id")]
+    DuplicateMember {
+        /// The repeated id.
+        id: i32,
     },
     /// A timeout of zero: the attempt would expire before it starts.
     #[error("the connect timeout is zero; give a positive timeout (Aeron's default is 5 s)")]

@@ -24,7 +24,7 @@
 //! ```compile_fail
 //! use leakless::connect::{AsyncConnect, ConnectConfig, Pending};
 //! use leakless::sim::{Sim, SimConfig};
-//! let sim = Sim::start(SimConfig::default());
+//! let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
 //! let attempt: AsyncConnect<Pending, _> =
 //!     AsyncConnect::start(sim.driver(), sim.connect_config()).unwrap();
 //! attempt.offer(b"hello"); // no `offer` before Connected
@@ -35,7 +35,7 @@
 //! ```compile_fail
 //! use leakless::connect::{AsyncConnect, ConnectConfig, Pending};
 //! use leakless::sim::{Sim, SimConfig};
-//! let sim = Sim::start(SimConfig::default());
+//! let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
 //! let attempt: AsyncConnect<Pending, _> =
 //!     AsyncConnect::start(sim.driver(), sim.connect_config()).unwrap();
 //! let _ = attempt.close();
@@ -44,6 +44,7 @@
 
 mod asynchronous;
 mod blocking;
+mod channel;
 mod cleanup;
 mod config;
 mod connected;

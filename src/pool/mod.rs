@@ -14,8 +14,8 @@
 //! use leakless::pool::{Pool, PoolConfig};
 //! use leakless::sim::{Sim, SimConfig};
 //!
-//! let sim = Sim::start(SimConfig::default());
-//! let pool: Pool<_> = Pool::start(sim.driver(), PoolConfig::new(2, sim.connect_config()));
+//! let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
+//! let pool: Pool<_> = Pool::start(sim.driver(), PoolConfig::new(2, sim.connect_config())).expect("a valid pool");
 //! {
 //!     let mut client = pool.check_out(Duration::from_secs(5)).unwrap();
 //!     client.offer(b"hello").unwrap();
@@ -38,8 +38,8 @@ pub use shelf::Shelf;
 
 use crate::Driver;
 use crate::connect::{
-    AsyncConnect, Backoff, Cleanup, Client, ConnectConfig, Failed, Leakless, Pending, Progress,
-    Released, Subscribed,
+    AsyncConnect, Backoff, Cleanup, Client, ConfigError, ConnectConfig, Failed, Leakless, Pending,
+    Progress, Released, Subscribed,
 };
 use crate::observe::Observer;
 use crate::retry::{Retry, RetryPolicy};
@@ -49,7 +49,7 @@ use crate::sync::os::{Arc, AtomicBool, AtomicU64, Mutex, thread};
 /// How a pool behaves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolConfig {
-    /// Clients to keep connected (at least 1).
+    /// Clients to keep connected (at least 1: [`PoolConfig::validate`]).
     pub size: usize,
     /// How each client connects.
     pub connect: ConnectConfig,
@@ -79,6 +79,23 @@ pub enum PoolError {
     /// The pool was closed.
     #[error("the pool is closed")]
     Closed,
+    /// The pool's configuration cannot work; nothing was started.
+    #[error("invalid pool configuration: {0}")]
+    Config(#[from] ConfigError),
+}
+
+impl PoolConfig {
+    /// Checks the size (at least 1), the connect configuration and the
+    /// retry policy. Nothing is adjusted.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.size == 0 {
+            return Err(ConfigError::InvalidSetting(String::from(
+                "the pool size is 0; give at least 1 client to keep connected",
+            )));
+        }
+        self.connect.validate()?;
+        self.retry.validate()
+    }
 }
 
 /// What a pool released when it closed (and while it ran).
@@ -145,7 +162,7 @@ impl<D: Driver, C: Cleanup> Inner<D, C> {
     /// The background connector: keeps `size` clients alive.
     fn run_connector(&self) {
         while !self.stop.load(Acquire) {
-            if self.alive.load(Relaxed) as usize >= self.config.size.max(1) {
+            if self.alive.load(Relaxed) as usize >= self.config.size {
                 thread::sleep(Duration::from_millis(1));
                 continue;
             }
@@ -245,13 +262,19 @@ where
     D::Publication: Send,
     C: Cleanup,
 {
-    /// Starts the pool: a background thread connects `config.size` clients.
-    pub fn start(driver: D, config: PoolConfig) -> Self {
+    /// Checks `config` ([`PoolConfig::validate`]) and starts the pool: a
+    /// background thread connects `config.size` clients.
+    pub fn start(driver: D, config: PoolConfig) -> Result<Self, PoolError> {
         Self::start_observed(driver, config, Arc::new(()))
     }
 
     /// [`Pool::start`], telling `observer` about every connect and release.
-    pub fn start_observed(driver: D, config: PoolConfig, observer: Arc<dyn Observer>) -> Self {
+    pub fn start_observed(
+        driver: D,
+        config: PoolConfig,
+        observer: Arc<dyn Observer>,
+    ) -> Result<Self, PoolError> {
+        config.validate().map_err(PoolError::Config)?;
         let inner = Arc::new(Inner {
             shelf: Shelf::new(),
             driver,
@@ -268,10 +291,10 @@ where
                 .spawn(move || inner.run_connector())
                 .ok()
         };
-        Pool {
+        Ok(Pool {
             inner,
             connector: Mutex::new(connector),
-        }
+        })
     }
 
     /// Lends a healthy client, waiting up to `timeout` for one. A client

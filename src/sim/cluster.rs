@@ -59,8 +59,9 @@ pub(super) struct Cluster {
 impl Cluster {
     pub(super) fn new(config: &super::SimConfig) -> Self {
         Cluster {
-            members: config.members.max(1),
-            leader: config.leader.min(config.members.max(1) - 1),
+            // Validated by Sim::start: at least one member, a leader among them.
+            members: config.members,
+            leader: config.leader,
             term: 1,
             credentials: config.credentials.clone(),
             refuse_with: config.refuse_with.clone(),
@@ -259,7 +260,8 @@ impl Cluster {
 
     /// A new leader: a new term, and a NewLeaderEvent to every session.
     pub(super) fn elect(&mut self, leader: usize) -> Vec<Outgoing> {
-        self.leader = leader.min(self.members - 1);
+        // Sim::elect checked that `leader` is a member.
+        self.leader = leader;
         self.term += 1;
         let endpoints = self.endpoints();
         self.sessions

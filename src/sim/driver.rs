@@ -29,6 +29,8 @@ enum Fate {
     Create,
     Fail,
     Panic,
+    /// The channel names no member of a cluster of this many.
+    NoSuchMember(usize),
 }
 
 enum Command {
@@ -246,6 +248,12 @@ impl Shared {
                     channel: channel.to_owned(),
                 }));
             }
+            Fate::NoSuchMember(members) => {
+                let _ = creator.complete(Err(SimError::NoSuchMember {
+                    member: channel.to_owned(),
+                    members,
+                }));
+            }
             Fate::Panic => {
                 // The creator is dropped by the unwind: the requester sees
                 // the creation abandoned. resume_unwind skips the panic hook,
@@ -399,11 +407,12 @@ impl Driver for SimDriver {
         _stream_id: i32,
     ) -> Requester<SimPublication, SimError> {
         let (creator, requester) = handoff();
-        // As a real driver rejects a channel it cannot parse, the
-        // simulation fails publications to channels that name no member.
+        // A channel that names no member of the cluster fails as the
+        // error it is (not as an injected fault).
+        let members = lock(&self.shared.cluster).members();
         let fate = match member_index(channel) {
-            Some(_) => self.shared.fate(),
-            None => Fate::Fail,
+            Some(member) if member < members => self.shared.fate(),
+            _ => Fate::NoSuchMember(members),
         };
         let never_connects = lock(&self.shared.dice).chance(self.shared.faults.never_connect_rate);
         self.shared.enqueue(

@@ -18,7 +18,7 @@
 //! use leakless::connect::connect;
 //! use leakless::sim::{Sim, SimConfig};
 //!
-//! let sim = Sim::start(SimConfig::default());
+//! let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
 //! let mut client = connect(sim.driver(), sim.connect_config()).unwrap();
 //! client.offer(b"hello").unwrap();
 //! let mut echoed = Vec::new();
@@ -47,7 +47,7 @@ use crate::sync::os::{Arc, thread};
 /// How the simulated cluster and driver behave.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimConfig {
-    /// Cluster members (at least 1).
+    /// Cluster members (at least 1; [`SimConfig::validate`]).
     pub members: usize,
     /// The initial leader.
     pub leader: usize,
@@ -92,6 +92,64 @@ pub enum SimError {
     /// The simulation was stopped.
     #[error("the simulated driver has stopped")]
     Stopped,
+    /// A member the simulated cluster does not have: an election of it, or
+    /// a publication to a channel that names none.
+    #[error("the simulated cluster has no member {member}: its members are 0 to {} (channels sim:member-0 to sim:member-{})", .members - 1, .members - 1)]
+    NoSuchMember {
+        /// The member (or channel) asked for.
+        member: String,
+        /// How many members the cluster has.
+        members: usize,
+    },
+    /// A simulation configuration that cannot work; nothing was started.
+    #[error("invalid simulation configuration: {0}")]
+    InvalidConfig(String),
+}
+
+impl SimConfig {
+    /// Checks the configuration; [`Sim::start`] does this first. Nothing
+    /// is adjusted: each error names the field and what to give instead.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let invalid = |why: String| Err(SimError::InvalidConfig(why));
+        if self.members == 0 {
+            return invalid(String::from(
+                "members is 0; a cluster has at least 1 member",
+            ));
+        }
+        if self.leader >= self.members {
+            return invalid(format!(
+                "leader is {}, but the members are 0 to {}; give one of them",
+                self.leader,
+                self.members - 1
+            ));
+        }
+        let f = &self.faults;
+        for (name, rate) in [
+            ("creation_failure_rate", f.creation_failure_rate),
+            ("creator_panic_rate", f.creator_panic_rate),
+            ("close_panic_rate", f.close_panic_rate),
+            ("never_connect_rate", f.never_connect_rate),
+            ("lost_reply_rate", f.lost_reply_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return invalid(format!(
+                    "faults.{name} is {rate}; give a chance from 0 to 1"
+                ));
+            }
+        }
+        if f.creation_latency.start > f.creation_latency.end {
+            return invalid(format!(
+                "faults.creation_latency {:?} runs backwards; give MIN..MAX with MIN <= MAX",
+                f.creation_latency
+            ));
+        }
+        if self.session_timeout.is_zero() {
+            return invalid(String::from(
+                "session_timeout is zero; give a positive timeout (Aeron's default is 10 s)",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The channel of member `id`'s ingress in the simulation.
@@ -113,8 +171,10 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Starts the conductor thread.
-    pub fn start(config: SimConfig) -> Self {
+    /// Checks `config` ([`SimConfig::validate`]) and starts the conductor
+    /// thread.
+    pub fn start(config: SimConfig) -> Result<Self, SimError> {
+        config.validate()?;
         let shared = Arc::new(driver::Shared::new(&config));
         let conductor = {
             let shared = shared.clone();
@@ -128,7 +188,7 @@ impl Sim {
             // No thread: nothing will ever be created; fail creations fast.
             driver.shared.shutdown();
         }
-        Sim { driver, conductor }
+        Ok(Sim { driver, conductor })
     }
 
     /// A handle to the driver, for connects.
@@ -174,9 +234,20 @@ impl Sim {
 
     /// Elects `member` leader: a new term, and a NewLeaderEvent to every
     /// open session.
-    pub fn elect(&self, member: usize) {
+    ///
+    /// A member the cluster does not have is [`SimError::NoSuchMember`];
+    /// nothing changes then.
+    pub fn elect(&self, member: usize) -> Result<(), SimError> {
+        let members = self.lock_cluster().members();
+        if member >= members {
+            return Err(SimError::NoSuchMember {
+                member: member.to_string(),
+                members,
+            });
+        }
         let outgoing = self.lock_cluster().elect(member);
         self.driver.shared.deliver(outgoing);
+        Ok(())
     }
 
     /// The current leader.
