@@ -449,11 +449,12 @@ fn bad_configuration_is_rejected_before_anything_is_created() {
     ] {
         let config = ConnectConfig::new(egress, 102).member(0, member);
         match AsyncConnect::<Pending, _>::start(sim.driver(), config) {
-            Err(ConnectError::Config(ConfigError::InvalidChannel {
-                channel, reason, ..
-            })) => {
-                assert!(channel == egress || channel == member, "{channel}");
-                assert!(!reason.is_empty());
+            Err(ConnectError::Config(ConfigError::InvalidChannel(invalid))) => {
+                assert!(
+                    invalid.channel == egress || invalid.channel == member,
+                    "{invalid}"
+                );
+                assert!(!invalid.reason.is_empty());
             }
             other => panic!("expected an invalid channel, got {other:?}"),
         }

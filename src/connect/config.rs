@@ -127,10 +127,12 @@ fn check_channel(what: &'static str, channel: &str) -> Result<(), ConfigError> {
     if channel.trim().is_empty() {
         return Err(ConfigError::EmptyChannel { what });
     }
-    super::channel::check(channel).map_err(|reason| ConfigError::InvalidChannel {
-        what,
-        channel: channel.to_owned(),
-        reason,
+    super::channel::check(channel).map_err(|reason| {
+        ConfigError::InvalidChannel(Box::new(InvalidChannel {
+            what,
+            channel: channel.to_owned(),
+            reason,
+        }))
     })
 }
 
@@ -140,6 +142,20 @@ fn check_stream(what: &'static str, stream_id: i32) -> Result<(), ConfigError> {
         id if id < 0 => Err(ConfigError::NegativeStreamId { what, id }),
         _ => Ok(()),
     }
+}
+
+/// A channel that is not a channel: which one, what was given, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the {what} channel {channel:?} is not a channel: {reason}; give one such as aeron:udp?endpoint=host:port or aeron:ipc"
+)]
+pub struct InvalidChannel {
+    /// Which channel.
+    pub what: &'static str,
+    /// The channel given.
+    pub channel: String,
+    /// What is wrong with it.
+    pub reason: String,
 }
 
 /// A configuration that cannot work; nothing was created.
@@ -172,18 +188,9 @@ pub enum ConfigError {
         what: &'static str,
     },
     /// A channel that is not an Aeron URI (nor a `sim:` channel of the
-    /// built-in simulation).
-    #[error(
-        "the {what} channel {channel:?} is not a channel: {reason}; give one such as aeron:udp?endpoint=host:port or aeron:ipc"
-    )]
-    InvalidChannel {
-        /// Which channel.
-        what: &'static str,
-        /// The channel given.
-        channel: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+    /// built-in simulation); boxed, so errors stay small.
+    #[error("{0}")]
+    InvalidChannel(Box<InvalidChannel>),
     /// A retry policy or pool setting that cannot work (the message names
     /// the field and what to give).
     #[error("{0}")]

@@ -60,7 +60,7 @@ pub use asynchronous::{Sleep, YieldNow, YieldOnce, connect_async, connect_async_
 pub(crate) use blocking::run_attempt;
 pub use blocking::{Backoff, Idle, connect, connect_observed, connect_with};
 pub use cleanup::{Cleanup, Leakless, Naive, Released};
-pub use config::{ConfigError, ConnectConfig};
+pub use config::{ConfigError, ConnectConfig, InvalidChannel};
 pub use error::{ConnectError, Failed, ReleaseError, ResourceKind, StateName};
 
 use crate::Driver;
