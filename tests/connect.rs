@@ -57,6 +57,16 @@ fn subscribed_with_publications_in_flight(sim: &Sim) -> AsyncConnect<Subscribed,
     attempt
 }
 
+/// Connects until the simulation has nothing more to do, then lets the
+/// deadline pass (the clock is frozen and jumps): the failure does not
+/// depend on how fast a loaded machine runs.
+fn fail_when_quiet<C: Cleanup>(sim: &Sim, config: ConnectConfig) -> Failed {
+    match connect_with::<_, C>(sim.driver(), config, &mut sim.expire_when_quiet()) {
+        Ok(_) => panic!("expected the connect to fail"),
+        Err(failed) => failed,
+    }
+}
+
 fn connect_or_fail<C: Cleanup>(sim: &Sim, config: ConnectConfig) -> Failed {
     match connect_with::<_, C>(sim.driver(), config, &mut Backoff::default()) {
         Ok(_) => panic!("expected the connect to fail"),
@@ -178,17 +188,19 @@ fn pending_creation_failure_and_creator_panic() {
 #[test]
 fn subscribed_timeout_while_publications_are_in_flight() {
     let sim = sim(SimConfig::default());
+    // Frozen: the deadline passes when the test says, not when a loaded
+    // machine gets round to it.
+    sim.freeze_clock();
     let config = sim.connect_config().timeout(Duration::from_millis(20));
     let attempt = AsyncConnect::<Pending, _>::start(sim.driver(), config).unwrap();
     sim.settle();
     sim.pause();
-    let mut attempt = subscribed(attempt);
-    let failed = loop {
-        match attempt.poll() {
-            Progress::Pending(same) => attempt = same,
-            Progress::Ready(_) => panic!("nothing can connect while paused"),
-            Progress::Failed(failed) => break failed,
-        }
+    let attempt = subscribed(attempt);
+    sim.advance_clock(Duration::from_secs(1));
+    let failed = match attempt.poll() {
+        Progress::Failed(failed) => failed,
+        Progress::Pending(_) => panic!("the deadline has passed"),
+        Progress::Ready(_) => panic!("nothing can connect while paused"),
     };
     assert_eq!(failed.error.timed_out_in(), Some(StateName::Subscribed));
     assert_eq!(
@@ -221,8 +233,7 @@ fn subscribed_timeout_with_publications_that_never_connect() {
         never_connect_rate: 1.0,
         ..FaultProfile::default()
     }));
-    let config = sim.connect_config().timeout(Duration::from_millis(20));
-    let failed = connect_or_fail::<Leakless>(&sim, config);
+    let failed = fail_when_quiet::<Leakless>(&sim, sim.connect_config());
     assert_eq!(failed.error.timed_out_in(), Some(StateName::Subscribed));
     assert_eq!(
         failed.released.publications, 3,
@@ -257,8 +268,7 @@ fn lost_reply_times_out_in_subscribed() {
         lost_reply_rate: 1.0,
         ..FaultProfile::default()
     }));
-    let config = sim.connect_config().timeout(Duration::from_millis(20));
-    let failed = connect_or_fail::<Leakless>(&sim, config);
+    let failed = fail_when_quiet::<Leakless>(&sim, sim.connect_config());
     assert_eq!(failed.error.timed_out_in(), Some(StateName::Subscribed));
     assert_eq!(sim.open_sessions(), 0);
     assert_clean(&sim);
@@ -604,13 +614,15 @@ fn keep_alives_keep_a_quiet_session_open_past_the_session_timeout() {
         session_timeout: Duration::from_millis(40),
         ..SimConfig::default()
     });
+    // The session timeout is read from the simulation's clock: frozen, it
+    // moves 5 ms per keep-alive, whatever the machine's load.
+    sim.freeze_clock();
     let mut kept = connect(sim.driver(), sim.connect_config()).unwrap();
     let quiet = connect(sim.driver(), sim.connect_config()).unwrap();
     assert_eq!(sim.open_sessions(), 2);
-    let until = Instant::now() + Duration::from_millis(150);
-    while Instant::now() < until {
+    for _ in 0..30 {
         kept.send_keep_alive().unwrap();
-        std::thread::sleep(Duration::from_millis(5));
+        sim.advance_clock(Duration::from_millis(5));
     }
     // The cluster times sessions out lazily, when it next hears anything.
     kept.send_keep_alive().unwrap();

@@ -1,6 +1,7 @@
 //! The simulated cluster: members, a leader, sessions, and the answers to
 //! the session protocol.
 
+use crate::sync::os::Arc;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -54,10 +55,12 @@ pub(super) struct Cluster {
     /// as a real cluster times out a client that went silent.
     session_timeout: Duration,
     last_sweep: Instant,
+    /// The simulation's clock (which a test may freeze and advance).
+    clock: Arc<super::Clock>,
 }
 
 impl Cluster {
-    pub(super) fn new(config: &super::SimConfig) -> Self {
+    pub(super) fn new(config: &super::SimConfig, clock: Arc<super::Clock>) -> Self {
         Cluster {
             // Validated by Sim::start: at least one member, a leader among them.
             members: config.members,
@@ -74,7 +77,8 @@ impl Cluster {
             challenged: HashMap::new(),
             sessions_closed: 0,
             session_timeout: config.session_timeout,
-            last_sweep: Instant::now(),
+            last_sweep: clock.now(),
+            clock,
         }
     }
 
@@ -126,7 +130,7 @@ impl Cluster {
     /// Handles one ingress message that arrived at `member`; returns what to
     /// send back.
     pub(super) fn on_ingress(&mut self, member: usize, bytes: &[u8]) -> Vec<Outgoing> {
-        let now = Instant::now();
+        let now = self.clock.now();
         self.sweep(now);
         match protocol::decode(bytes) {
             Ok(Message::Connect(request)) => self.on_connect(member, request),
@@ -199,7 +203,7 @@ impl Cluster {
             Challenged {
                 session_id,
                 egress: egress.clone(),
-                since: Instant::now(),
+                since: self.clock.now(),
             },
         );
         vec![(egress, challenge)]
@@ -214,7 +218,7 @@ impl Cluster {
                 challenged.session_id,
                 Session {
                     egress: challenged.egress.clone(),
-                    last_heard: Instant::now(),
+                    last_heard: self.clock.now(),
                 },
             );
             let reply = self.event(
@@ -241,7 +245,7 @@ impl Cluster {
             session_id,
             Session {
                 egress: egress.clone(),
-                last_heard: Instant::now(),
+                last_heard: self.clock.now(),
             },
         );
         let reply = self.event(correlation_id, session_id, EventCode::Ok, String::new());

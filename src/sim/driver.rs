@@ -77,20 +77,23 @@ pub(super) struct Shared {
     routes: Mutex<Routes>,
     next_correlation_id: AtomicI64,
     stopped: AtomicBool,
+    pub(super) clock: Arc<super::Clock>,
 }
 
 impl Shared {
     pub(super) fn new(config: &super::SimConfig) -> Self {
+        let clock = Arc::new(super::Clock::default());
         Shared {
             queue: Mutex::default(),
             changed: Condvar::new(),
             faults: config.faults.clone(),
             dice: Mutex::new(Dice::new(config.faults.seed)),
             ledger: Ledger::default(),
-            cluster: Mutex::new(Cluster::new(config)),
+            cluster: Mutex::new(Cluster::new(config, clock.clone())),
             routes: Mutex::default(),
             next_correlation_id: AtomicI64::new(1),
             stopped: AtomicBool::new(false),
+            clock,
         }
     }
 
@@ -273,6 +276,10 @@ impl Shared {
                 }
             }
         }
+    }
+
+    pub(super) fn is_paused(&self) -> bool {
+        lock(&self.queue).paused
     }
 
     pub(super) fn pause(&self, paused: bool) {
@@ -469,5 +476,10 @@ impl Driver for SimDriver {
 
     fn next_correlation_id(&self) -> i64 {
         self.shared.next_correlation_id.fetch_add(1, Relaxed)
+    }
+
+    /// The simulation's clock: real time unless a test froze it.
+    fn now(&self) -> Instant {
+        self.shared.clock.now()
     }
 }

@@ -35,14 +35,14 @@ mod cluster;
 mod driver;
 mod faults;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use crate::audit::{Ledger, LedgerSnapshot};
 pub use driver::{SimDriver, SimPublication, SimSubscription};
 pub use faults::FaultProfile;
 
 use crate::connect::ConnectConfig;
-use crate::sync::os::{Arc, thread};
+use crate::sync::os::{Arc, Mutex, thread};
 
 /// How the simulated cluster and driver behave.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +77,60 @@ impl Default for SimConfig {
             refuse_with: None,
             session_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+/// The simulation's clock: the one the attempts' deadlines and the
+/// cluster's session timeout are read from. Real time, unless a test froze
+/// it ([`Sim::freeze_clock`]); then it moves only when told
+/// ([`Sim::advance_clock`]), so a timeout happens exactly when the test
+/// says, however loaded the machine. Creation latencies stay in real time.
+#[derive(Debug, Default)]
+pub(crate) struct Clock(Mutex<Option<Instant>>);
+
+impl Clock {
+    pub(crate) fn now(&self) -> Instant {
+        let frozen = *self.0.lock().unwrap_or_else(|p| p.into_inner());
+        frozen.unwrap_or_else(Instant::now)
+    }
+
+    fn freeze(&self) {
+        let mut frozen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        frozen.get_or_insert_with(Instant::now);
+    }
+
+    fn advance(&self, by: Duration) {
+        let mut frozen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let now = frozen.unwrap_or_else(Instant::now);
+        *frozen = Some(now.checked_add(by).unwrap_or(now));
+    }
+}
+
+/// See [`Sim::expire_when_quiet`].
+#[derive(Debug)]
+pub struct ExpireWhenQuiet<'a> {
+    sim: &'a Sim,
+    quiet: u32,
+}
+
+impl crate::connect::Idle for ExpireWhenQuiet<'_> {
+    fn idle(&mut self, progressed: bool) {
+        // Quiet polls before the clock jumps: more than the steps a state
+        // takes without the driver (send, read), so nothing is cut short.
+        const QUIET_POLLS: u32 = 64;
+        // In flight and running: the driver will move things on. Paused,
+        // nothing moves until the test resumes it.
+        let waiting = self.sim.in_flight() > 0 && !self.sim.driver.shared.is_paused();
+        if progressed || waiting {
+            self.quiet = 0;
+        } else {
+            self.quiet += 1;
+            if self.quiet >= QUIET_POLLS {
+                self.sim.advance_clock(Duration::from_secs(3600));
+                self.quiet = 0;
+            }
+        }
+        thread::yield_now();
     }
 }
 
@@ -191,17 +245,47 @@ impl Sim {
         Ok(Sim { driver, conductor })
     }
 
+    /// Stops the simulation's clock (the one deadlines and session
+    /// timeouts are read from) where it is; it then moves only by
+    /// [`advance_clock`](Self::advance_clock). For tests that must not
+    /// depend on how fast a loaded machine runs.
+    pub fn freeze_clock(&self) {
+        self.driver.shared.clock.freeze();
+    }
+
+    /// Moves the simulation's clock forward by `by` (freezing it first if
+    /// it runs): deadlines and session timeouts that fall in between pass.
+    pub fn advance_clock(&self, by: Duration) {
+        self.driver.shared.clock.advance(by);
+    }
+
+    /// An [`Idle`](crate::connect::Idle) for connects in tests: it yields
+    /// between polls, and once the simulation has been quiet (nothing in
+    /// flight, no progress) for a while, it advances the (frozen) clock by
+    /// an hour. A connect driven with it goes as far as the simulation lets
+    /// it, then its deadline passes: the state a timeout catches does not
+    /// depend on how loaded the machine is. Freezes the clock. (Quiet: no
+    /// progress, and nothing in flight or the driver paused.)
+    pub fn expire_when_quiet(&self) -> ExpireWhenQuiet<'_> {
+        self.freeze_clock();
+        ExpireWhenQuiet {
+            sim: self,
+            quiet: 0,
+        }
+    }
+
     /// A handle to the driver, for connects.
     pub fn driver(&self) -> SimDriver {
         self.driver.clone()
     }
 
     /// A connect configuration for this cluster: egress `sim:egress` stream
-    /// 102, one ingress endpoint per member, a 1 s timeout.
+    /// 102, one ingress endpoint per member, a 10 s timeout (long: tests give
+    /// a short one where they want a timeout, or freeze the clock).
     pub fn connect_config(&self) -> ConnectConfig {
         let members = self.lock_cluster().members();
         (0..members).fold(
-            ConnectConfig::new("sim:egress", 102).timeout(Duration::from_secs(1)),
+            ConnectConfig::new("sim:egress", 102).timeout(Duration::from_secs(10)),
             |config, id| config.member(id as i32, member_channel(id)),
         )
     }
