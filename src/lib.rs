@@ -161,7 +161,7 @@ mod sync;
 
 pub use close::{Close, CloseError};
 pub use driver::{Driver, OfferError};
-pub use handoff::{Cancelled, CreateError, Creator, Delivery, Requester, handoff};
+pub use handoff::{Cancelled, CreateError, Creator, Delivery, Outcome, Requester, handoff};
 pub use owned::Owned;
 
 /// Runs `f` the way this crate was built to run it: inside a loom model when

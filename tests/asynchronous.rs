@@ -201,6 +201,21 @@ async fn connect_async_under_tokio() {
     assert_eq!(sim.ledger().live(), 0);
 }
 
+#[tokio::test]
+async fn connect_async_moves_into_a_spawned_task_with_an_owned_sleeper() {
+    let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
+    // Owned and 'static: the future does not borrow the sleeper.
+    let task = tokio::spawn(connect_async(
+        sim.driver(),
+        sim.connect_config(),
+        TokioSleep,
+    ));
+    let client = task.await.expect("the task ran").expect("connected");
+    client.close().unwrap();
+    sim.settle();
+    assert_eq!(sim.ledger().live(), 0);
+}
+
 #[test]
 fn connect_async_on_a_minimal_executor_times_out_and_releases() {
     let sim = Sim::start(SimConfig::default()).expect("a valid simulation");

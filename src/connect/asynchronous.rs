@@ -39,6 +39,48 @@ pub trait Sleep {
     fn sleep(&self, duration: Duration) -> Self::Pause;
 }
 
+/// A borrowed sleeper sleeps as the sleeper does: pass `&sleeper` to keep
+/// using it, or the sleeper itself (owned, `'static`) to move the connect
+/// into a spawned task.
+impl<S: Sleep + ?Sized> Sleep for &S {
+    type Pause = S::Pause;
+    fn sleep(&self, duration: Duration) -> S::Pause {
+        (**self).sleep(duration)
+    }
+}
+
+/// Tokio's timer as a [`Sleep`] (feature `tokio`; needs a tokio runtime
+/// with the time driver enabled).
+///
+/// ```
+/// # #[cfg(all(feature = "tokio", not(loom)))] {
+/// use leakless::connect::{TokioSleep, connect_async};
+/// use leakless::sim::{Sim, SimConfig};
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+/// let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
+/// let (driver, config) = (sim.driver(), sim.connect_config());
+/// // Owned and 'static: the connect can move into a spawned task.
+/// let client = runtime
+///     .block_on(async { tokio::spawn(connect_async(driver, config, TokioSleep)).await })
+///     .unwrap()
+///     .unwrap();
+/// client.close().unwrap();
+/// # }
+/// ```
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSleep;
+
+#[cfg(feature = "tokio")]
+impl Sleep for TokioSleep {
+    type Pause = tokio::time::Sleep;
+    fn sleep(&self, duration: Duration) -> tokio::time::Sleep {
+        tokio::time::sleep(duration)
+    }
+}
+
 /// A pause that only yields to the executor once (it ignores the duration):
 /// works on any executor, without a timer, at the cost of polling busily.
 #[derive(Debug, Clone, Copy, Default)]
@@ -88,7 +130,7 @@ const POLL_INTERVAL: Duration = Duration::from_micros(100);
 pub async fn connect_async<D: Driver, S: Sleep>(
     driver: D,
     config: ConnectConfig,
-    sleep: &S,
+    sleep: S,
 ) -> Result<Client<D>, Failed> {
     connect_async_with::<D, Leakless, S>(driver, config, sleep).await
 }
@@ -97,7 +139,7 @@ pub async fn connect_async<D: Driver, S: Sleep>(
 pub async fn connect_async_with<D: Driver, C: Cleanup, S: Sleep>(
     driver: D,
     config: ConnectConfig,
-    sleep: &S,
+    sleep: S,
 ) -> Result<Client<D, C>, Failed> {
     let mut attempt = AsyncConnect::<Pending, D, C>::start(driver, config)
         .map_err(|error| Failed::ended(error, Default::default()))?;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::cleanup::{Cleanup, Leakless};
 use super::config::ConnectConfig;
-use super::error::{ConnectError, Failed};
+use super::error::Failed;
 use super::{AsyncConnect, Client, Pending, Progress, Subscribed};
 use crate::Driver;
 use crate::observe::Observer;
@@ -60,10 +60,12 @@ impl Idle for Backoff {
 
 /// Connects with the leakless policy, polling with [`Backoff`].
 ///
-/// Returns the connected client, or the error after everything the attempt
-/// held or had pending was released.
-pub fn connect<D: Driver>(driver: D, config: ConnectConfig) -> Result<Client<D>, ConnectError> {
-    connect_with::<D, Leakless>(driver, config, &mut Backoff::default()).map_err(|f| f.error)
+/// Returns the connected client, or a [`Failed`]: the error
+/// ([`Failed::error`]) and the report of what the attempt released on the
+/// way out, close errors included ([`Failed::released`]) — the same error
+/// type as [`connect_with`] and [`connect_async`](super::connect_async).
+pub fn connect<D: Driver>(driver: D, config: ConnectConfig) -> Result<Client<D>, Failed> {
+    connect_with::<D, Leakless>(driver, config, &mut Backoff::default())
 }
 
 /// Connects with policy `C` and idle strategy `idle`; a failure carries the

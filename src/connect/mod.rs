@@ -56,6 +56,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Instant;
 
+#[cfg(feature = "tokio")]
+pub use asynchronous::TokioSleep;
 pub use asynchronous::{Sleep, YieldNow, YieldOnce, connect_async, connect_async_with};
 pub(crate) use blocking::run_attempt;
 pub use blocking::{Backoff, Idle, connect, connect_observed, connect_with};

@@ -25,7 +25,7 @@ use std::ptr::NonNull;
 
 pub use creator::Creator;
 pub use error::{Cancelled, CreateError, Delivery};
-pub use requester::Requester;
+pub use requester::{Outcome, Requester};
 
 use crate::sync::Ordering::{Acquire, Release};
 use std::task::Waker;

@@ -104,6 +104,9 @@ impl<T: Close, E> Requester<T, E> {
     }
 
     /// Blocks for at most `timeout`; see [`wait_until`](Self::wait_until).
+    ///
+    /// A timeout too long for the clock (`Duration::MAX`, say) is no
+    /// timeout: this then waits as [`wait`](Self::wait) does.
     pub fn wait_timeout(&mut self, timeout: Duration) -> Option<Outcome<T, E>> {
         match Instant::now().checked_add(timeout) {
             Some(deadline) => self.block(Some(deadline)),

@@ -291,6 +291,12 @@ impl Sim {
     }
 
     /// The ledger's counts now.
+    ///
+    /// Creations still queued in the simulated driver are not counted yet
+    /// (for example a subscription a close has just cancelled, which the
+    /// driver creates and then closes late): for the final count, call
+    /// [`settle`](Self::settle) first, or use
+    /// [`settled_ledger`](Self::settled_ledger).
     pub fn ledger(&self) -> LedgerSnapshot {
         self.driver.shared.ledger.snapshot()
     }
@@ -337,6 +343,13 @@ impl Sim {
     /// The current leader.
     pub fn leader(&self) -> usize {
         self.lock_cluster().leader
+    }
+
+    /// Waits until nothing is queued in the driver, then reads the ledger:
+    /// what is live then stays live.
+    pub fn settled_ledger(&self) -> LedgerSnapshot {
+        self.settle();
+        self.ledger()
     }
 
     /// Sessions open in the cluster.
