@@ -137,6 +137,49 @@
 //! model asserts exactly-once close. `loom-tests/mutants.sh` puts known bugs
 //! back (the Aeron bug among them) and shows the models catch each one.
 //! `docs/DESIGN.md` has the state table and the memory-ordering argument.
+//!
+//! ## 5. Using leakless in your own loom models
+//!
+//! leakless follows the loom convention (tokio's too): built with
+//! `--cfg loom`, its handoff runs on loom's atomics, cells and parking, so
+//! *your* models see every interleaving inside it, and a handoff allocation
+//! that is never freed fails your model. Since `RUSTFLAGS="--cfg loom"`
+//! applies to every crate of the build, three things follow for a crate
+//! that depends on leakless:
+//!
+//! - Depend on loom for loom builds only:
+//!   `[target.'cfg(loom)'.dev-dependencies] loom = "0.7"`, and declare the
+//!   cfg: `[lints.rust] unexpected_cfgs = { level = "warn", check-cfg =
+//!   ['cfg(loom)'] }`.
+//! - Run code that touches a handoff inside `loom::model(|| …)`, with
+//!   `loom::thread::spawn` for the other side.
+//! - Keep your **ordinary** tests out of loom builds: outside a model,
+//!   loom's primitives panic with "cannot access Loom execution state from
+//!   outside a Loom model". Put `#![cfg(not(loom))]` at the top of those
+//!   test files (and `#[cfg(not(loom))]` on unit-test modules), as leakless
+//!   does. Doctests run in loom builds too and cannot be switched off by a
+//!   cfg rustdoc does not see; write them to work either way.
+//!
+//! `examples/downstream/` in leakless's repository is such a crate, built by
+//! CI both ways:
+//!
+//! ```text
+//! cargo test --manifest-path examples/downstream/Cargo.toml
+//! RUSTFLAGS="--cfg loom" cargo test --manifest-path examples/downstream/Cargo.toml
+//! ```
+//!
+//! Its model, in short:
+//!
+//! ```ignore
+//! #![cfg(loom)]
+//! loom::model(|| {
+//!     let (creator, requester) = leakless::handoff::<Counted, String>();
+//!     let creating = loom::thread::spawn(move || { let _ = creator.complete(Ok(resource)); });
+//!     take_or_give_up(requester); // takes it, or cancels: either way closed once
+//!     creating.join().unwrap();
+//!     assert_eq!(closes.load(SeqCst), 1);
+//! });
+//! ```
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 // docs.rs (package.metadata.docs.rs) marks the feature-gated items.
