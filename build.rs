@@ -14,6 +14,9 @@ const MUTANTS: &[&str] = &[
     "naive_connect",
     "lost_wake",
     "refusing_take",
+    "relaxed_gone_load",
+    "release_only_gone",
+    "relaxed_waiting_clear",
 ];
 
 fn main() {

@@ -21,6 +21,9 @@ mutants=(
   "naive_connect|loom_connect|resources created|Allocation leaked"
   "lost_wake|loom_async|deadlock|deadlock"
   "refusing_take|loom_async|try_take refused|try_take refused"
+  "relaxed_gone_load|loom_handoff|Causality violation|Causality violation"
+  "release_only_gone|loom_handoff|Causality violation|Causality violation"
+  "relaxed_waiting_clear|loom_async|Causality violation|Causality violation"
 )
 
 export RUSTFLAGS="--cfg loom -C debug_assertions"

@@ -28,6 +28,20 @@ pub(crate) const LOST_WAKE: bool = cfg!(leakless_mutant = "lost_wake");
 /// can then be true while `try_take()` returns `None`.
 pub(crate) const REFUSING_TAKE: bool = cfg!(leakless_mutant = "refusing_take");
 
+/// The creator's load that finds `GONE` set is `Relaxed` instead of
+/// `Acquire`: the requester's last accesses no longer happen-before the
+/// creator's close and free.
+pub(crate) const RELAXED_GONE_LOAD: bool = cfg!(leakless_mutant = "relaxed_gone_load");
+
+/// The requester sets `GONE` with `Release` instead of `AcqRel`: when the
+/// creator finished first, the requester frees without acquiring the
+/// creator's last accesses.
+pub(crate) const RELEASE_ONLY_GONE: bool = cfg!(leakless_mutant = "release_only_gone");
+
+/// The creator clears `WAITING` with `Relaxed` instead of `Release`: its
+/// access to the waiter slot no longer happens-before the requester's free.
+pub(crate) const RELAXED_WAITING_CLEAR: bool = cfg!(leakless_mutant = "relaxed_waiting_clear");
+
 /// The bit the BOTH_CLOSE mutant uses to keep itself memory-safe; never set
 /// in a normal build.
 pub(crate) const FIRST_OUT: u8 = 0b1_0000;

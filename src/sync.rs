@@ -27,6 +27,16 @@ mod imp {
         park();
     }
 
+    /// Checks, in a model, that the caller's access to `state` does not
+    /// race with any other thread's: an unsynchronised load, which loom
+    /// reports as a causality violation unless every earlier access to the
+    /// word happens-before it. Called just before a free.
+    pub(crate) fn exclusive(state: &AtomicU8) {
+        // SAFETY: in a model, an unsynchronised load only reads the
+        // modelled value; loom itself checks the access (that is the point).
+        let _ = unsafe { state.unsync_load() };
+    }
+
     /// Spinning before parking only multiplies interleavings in a model
     /// without changing what can happen, so models park at once.
     pub(crate) const SPINS_BEFORE_PARK: u32 = 0;
@@ -44,6 +54,10 @@ mod imp {
     /// machine). A completion that lands that soon is seen without paying
     /// for a park/unpark pair (tens of microseconds).
     pub(crate) const SPINS_BEFORE_PARK: u32 = 128;
+
+    /// Outside a model there is nothing to check: compiles to nothing.
+    #[inline(always)]
+    pub(crate) fn exclusive(_state: &AtomicU8) {}
 
     /// `std::cell::UnsafeCell` with loom's closure-based API, so the code that
     /// touches the cell is the same under loom (which checks every access).

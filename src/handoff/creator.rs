@@ -115,7 +115,11 @@ unsafe fn finish<T, E>(shared: Shared<T, E>, bits: u8) -> Gone {
     // GONE with a plain load settles it without a read-modify-write.
     // ORDERING: Acquire pairs with the requester's Release RMW of GONE: its
     // last accesses happen-before our close and free.
-    let now = inner.state.load(Acquire);
+    let now = inner.state.load(if mutant::RELAXED_GONE_LOAD {
+        Relaxed
+    } else {
+        Acquire
+    });
     let prev = if now & GONE != 0 {
         now
     } else {
@@ -144,7 +148,14 @@ unsafe fn finish<T, E>(shared: Shared<T, E>, bits: u8) -> Gone {
         // ORDERING: Release orders our slot access before the requester's
         // free, which follows its Acquire load of the cleared bit.
         // WAITING is set, so subtracting it clears it (one instruction).
-        inner.state.fetch_sub(WAITING, Release);
+        inner.state.fetch_sub(
+            WAITING,
+            if mutant::RELAXED_WAITING_CLEAR {
+                Relaxed
+            } else {
+                Release
+            },
+        );
         // The waiter is our own copy: the allocation may already be freed
         // by the time we wake it. A waker is user code: its panic is caught
         // (the handoff is already consistent), so that it cannot unwind out

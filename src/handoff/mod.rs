@@ -154,6 +154,16 @@ impl<T, E> Shared<T, E> {
     /// its bit in the state word with acquire ordering), and the caller must
     /// not use this pointer again.
     pub(crate) unsafe fn free(self) {
+        // A model-only check (no code outside loom): the free must come after
+        // the other side's last access to each part of the allocation. loom
+        // sees a free as no access at all, so without this, an ordering that
+        // exists only to order the other side's last access before the free
+        // could be weakened and every model would still pass.
+        // SAFETY: live until the drop below, per the caller.
+        let inner = unsafe { self.get() };
+        crate::sync::exclusive(&inner.state);
+        inner.value.with_mut(|_| ());
+        inner.waiter.with_mut(|_| ());
         // SAFETY: allocated by `Box` in `allocate`, freed once, per the caller.
         drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }

@@ -150,7 +150,14 @@ impl<T: Close, E> Requester<T, E> {
             // free; Acquire makes the creator's cell write visible if DONE
             // was set meanwhile and we are the one to close. GONE is set
             // once, so adding it is or-ing it, in one instruction.
-            inner.state.fetch_add(GONE, AcqRel)
+            inner.state.fetch_add(
+                GONE,
+                if mutant::RELEASE_ONLY_GONE {
+                    Release
+                } else {
+                    AcqRel
+                },
+            )
         };
         let seen = if mutant::BOTH_CLOSE {
             inner.state.load(Acquire)
