@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Runs `cargo test` RUNS times (default 5) while two busy processes keep
-# both cores loaded, as a user's CI often is; every run must pass. The busy
-# loops are bounded in time and stopped on exit, also on failure.
+# Runs `cargo test` RUNS times (default 5) while BUSY busy processes
+# (default 2: both cores) keep the machine loaded, as a user's CI often is;
+# every run must pass. The busy loops are bounded in time and stopped on
+# exit, also on failure.
 #
-#   bash .ci/under-load.sh [RUNS]
+#   bash .ci/under-load.sh [RUNS] [BUSY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
+busy_count=${2:-2}
 
 cargo test --no-run -q   # build first: the runs then test, not compile
 
 busy=()
 stop_busy() { for pid in "${busy[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap stop_busy EXIT
-for _ in 1 2; do
+for ((i = 0; i < busy_count; i++)); do
   timeout 1800 bash -c 'while :; do :; done' &
   busy+=("$!")
 done
