@@ -17,6 +17,7 @@ const MUTANTS: &[&str] = &[
     "relaxed_gone_load",
     "release_only_gone",
     "relaxed_waiting_clear",
+    "forget_second_publication",
 ];
 
 fn main() {

@@ -154,6 +154,29 @@ fn drop_in_subscribed_vs_publication_ready() {
     subscribed_give_up_vs_publication_ready(GiveUp::Drop);
 }
 
+/// Two members, both publications pending: the deadline passes (or the
+/// attempt is closed) while one thread completes both. Both pending
+/// publications are released: taken and closed, or cancelled and closed by
+/// their creator. (Forgetting the second one fails this model.)
+#[test]
+fn timeout_in_subscribed_with_two_pending_vs_both_ready() {
+    unbounded(|| {
+        let driver = ModelDriver::new();
+        let attempt = subscribed(&driver, 2);
+        let conductor = {
+            let driver = driver.clone();
+            thread::spawn(move || {
+                driver.complete_publication();
+                driver.complete_publication();
+            })
+        };
+        driver.expire();
+        assert_timed_out(attempt.poll(), StateName::Subscribed);
+        conductor.join().unwrap();
+        driver.assert_all_closed_once();
+    });
+}
+
 /// Two members' publications complete on two threads while the attempt
 /// polls: the first connected wins, the other is closed (or cancelled and
 /// closed by its creator), and closing the client closes the rest.

@@ -147,3 +147,50 @@ fn timeout_vs_complete() {
         assert_closed_once(&counter);
     });
 }
+
+/// A wait whose deadline has already passed ∥ complete; then, if the wait
+/// came back empty, `then` gives up or waits on. Either way the resource is
+/// closed exactly once, and an empty timed wait leaves the request usable.
+fn past_deadline_wait_vs_complete(then_cancel: bool) {
+    unbounded(move || {
+        let (creator, mut requester) = handoff::<Res, Error>();
+        let (resource, closes) = Res::new();
+        let completer = thread::spawn(move || creator.complete(Ok(resource)));
+        // loom has no clock: a deadline of now has passed by the first check,
+        // so this is the timed wait's withdraw racing the completion.
+        match requester.wait_until(std::time::Instant::now()) {
+            Some(outcome) => outcome.unwrap().close().unwrap(),
+            None if then_cancel => {
+                let _ = requester.cancel();
+            }
+            None => requester.wait().unwrap().close().unwrap(),
+        }
+        let _ = completer.join().unwrap();
+        assert_closed_once(&closes);
+    });
+}
+
+#[test]
+fn past_deadline_wait_then_cancel_vs_complete() {
+    past_deadline_wait_vs_complete(true);
+}
+
+#[test]
+fn past_deadline_wait_then_wait_vs_complete() {
+    past_deadline_wait_vs_complete(false);
+}
+
+/// A zero timeout is a deadline of now: the same race, through
+/// `wait_timeout`.
+#[test]
+fn zero_timeout_wait_vs_creator_dropped() {
+    unbounded(|| {
+        let (creator, mut requester) = handoff::<Res, Error>();
+        let dropper = thread::spawn(move || drop(creator));
+        match requester.wait_timeout(std::time::Duration::ZERO) {
+            Some(outcome) => assert!(outcome.is_err(), "abandoned: nothing to take"),
+            None => assert!(requester.wait().is_err(), "abandoned after the wait"),
+        }
+        dropper.join().unwrap();
+    });
+}

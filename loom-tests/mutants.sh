@@ -24,6 +24,7 @@ mutants=(
   "relaxed_gone_load|loom_handoff|Causality violation|Causality violation"
   "release_only_gone|loom_handoff|Causality violation|Causality violation"
   "relaxed_waiting_clear|loom_async|Causality violation|Causality violation"
+  "forget_second_publication|loom_connect|resources created|Allocation leaked"
 )
 
 export RUSTFLAGS="--cfg loom -C debug_assertions"

@@ -42,6 +42,12 @@ pub(crate) const RELEASE_ONLY_GONE: bool = cfg!(leakless_mutant = "release_only_
 /// access to the waiter slot no longer happens-before the requester's free.
 pub(crate) const RELAXED_WAITING_CLEAR: bool = cfg!(leakless_mutant = "relaxed_waiting_clear");
 
+/// An attempt in Subscribed releases its first member's publication and
+/// forgets the second: a multi-member leak only a model with two pending
+/// publications sees.
+pub(crate) const FORGET_SECOND_PUBLICATION: bool =
+    cfg!(leakless_mutant = "forget_second_publication");
+
 /// The bit the BOTH_CLOSE mutant uses to keep itself memory-safe; never set
 /// in a normal build.
 pub(crate) const FIRST_OUT: u8 = 0b1_0000;

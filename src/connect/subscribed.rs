@@ -81,7 +81,12 @@ pub struct Held<D: Driver> {
 
 impl<D: Driver> sealed::Holdings<D> for Held<D> {
     fn release<C: Cleanup>(self, _ctx: &Context<D>, released: &mut Released) {
-        for (_, ingress) in self.members {
+        for (index, (_, ingress)) in self.members.into_iter().enumerate() {
+            if crate::mutant::FORGET_SECOND_PUBLICATION && index == 1 {
+                // The mutant: the second member's publication is forgotten.
+                std::mem::forget(ingress);
+                continue;
+            }
             ingress.release::<C>(released);
         }
         released.close(self.subscription, |r| r.subscriptions += 1);
