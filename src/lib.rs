@@ -170,7 +170,7 @@
 //!
 //! Its model, in short:
 //!
-//! ```ignore
+//! ```text
 //! #![cfg(loom)]
 //! loom::model(|| {
 //!     let (creator, requester) = leakless::handoff::<Counted, String>();

@@ -167,5 +167,9 @@ fn retry_releases_every_failed_attempt_through_panicking_closes() {
         Err(error) => error,
     };
     assert_eq!(error.attempts.len(), 3);
+    // Each attempt's history records the panics of what it released.
+    for attempt in &error.attempts {
+        assert!(panics_reported(&attempt.released) >= 1, "{attempt:?}");
+    }
     assert_all_closed_once(&sim);
 }
