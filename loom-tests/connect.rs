@@ -177,6 +177,35 @@ fn timeout_in_subscribed_with_two_pending_vs_both_ready() {
     });
 }
 
+/// REDIRECT while connecting: the first member's publication is replaced
+/// by one to the leader, which is still pending when the deadline passes
+/// (or the attempt is closed) as a thread creates it. The redirected
+/// member's publication and the leader's are each closed exactly once.
+#[test]
+fn redirect_then_timeout_vs_leader_publication_ready() {
+    unbounded(|| {
+        let driver = ModelDriver::new();
+        driver.redirect_next();
+        let mut attempt = subscribed(&driver, 1);
+        assert!(driver.complete_publication());
+        // Poll until the REDIRECT has asked for the leader's publication.
+        while driver.stashed_publications() == 0 {
+            match attempt.poll() {
+                Progress::Pending(same) => attempt = same,
+                other => panic!("expected to wait for the leader, got {other:?}"),
+            }
+        }
+        let conductor = {
+            let driver = driver.clone();
+            thread::spawn(move || driver.complete_publication())
+        };
+        driver.expire();
+        assert_timed_out(attempt.poll(), StateName::Subscribed);
+        conductor.join().unwrap();
+        driver.assert_all_closed_once();
+    });
+}
+
 /// Two members' publications complete on two threads while the attempt
 /// polls: the first connected wins, the other is closed (or cancelled and
 /// closed by its creator), and closing the client closes the rest.
@@ -210,6 +239,46 @@ fn two_members_complete_first_wins() {
         client.close().unwrap();
         driver.assert_all_closed_once();
     });
+}
+
+/// The async connect, dropped after each number of polls in turn (at each
+/// of its await points) while a thread creates the subscription and the
+/// publication: whatever was held or pending is closed exactly once.
+#[test]
+fn connect_async_dropped_at_each_await_point_vs_creations() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    for polls in 0..6 {
+        unbounded(move || {
+            let driver = ModelDriver::new();
+            let mut future = Box::pin(leakless::connect::connect_async_with::<_, Policy, _>(
+                driver.clone(),
+                config(1),
+                leakless::connect::YieldNow,
+            ));
+            let conductor = {
+                let driver = driver.clone();
+                thread::spawn(move || {
+                    driver.complete_subscription();
+                    driver.complete_publication();
+                })
+            };
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut connected = None;
+            for _ in 0..polls {
+                if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
+                    connected = result.ok();
+                    break;
+                }
+            }
+            drop(future);
+            conductor.join().unwrap();
+            if let Some(client) = connected {
+                client.close().unwrap();
+            }
+            driver.assert_all_closed_once();
+        });
+    }
 }
 
 /// A connected client, closed or dropped: its session's resources are

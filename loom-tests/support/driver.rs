@@ -46,6 +46,8 @@ struct Shared {
     expired: AtomicBool,
     /// The correlation id of the last connect request offered.
     request: Mutex<Option<i64>>,
+    /// Answer the next connect request with REDIRECT to member 1.
+    redirect_next: AtomicBool,
     correlation: AtomicUsize,
     start: Instant,
 }
@@ -62,9 +64,16 @@ impl ModelDriver {
             counts: Arc::new(Counts::default()),
             expired: AtomicBool::new(false),
             request: Mutex::new(None),
+            redirect_next: AtomicBool::new(false),
             correlation: AtomicUsize::new(1),
             start: Instant::now(),
         }))
+    }
+
+    /// The next connect request is answered with REDIRECT (the leader is
+    /// member 1), the ones after it with OK.
+    pub fn redirect_next(&self) {
+        self.0.redirect_next.store(true, SeqCst);
     }
 
     /// The timer fires: every deadline has passed from now on.
@@ -95,6 +104,11 @@ impl ModelDriver {
         };
         let _ = creator.complete(Ok(resource));
         true
+    }
+
+    /// Publication creations asked for and not yet completed.
+    pub fn stashed_publications(&self) -> usize {
+        self.0.publications.lock().unwrap().len()
     }
 
     /// Resources created and not yet closed.
@@ -148,15 +162,24 @@ impl Driver for ModelDriver {
         let Some(correlation_id) = self.0.request.lock().unwrap().take() else {
             return 0;
         };
+        let redirect = self.0.redirect_next.swap(false, SeqCst);
         handler(&protocol::encode(&Message::Event(SessionEvent {
             cluster_session_id: 7,
             correlation_id,
             leadership_term_id: 1,
-            leader_member_id: 0,
-            code: EventCode::Ok,
+            leader_member_id: i32::from(redirect),
+            code: if redirect {
+                EventCode::Redirect
+            } else {
+                EventCode::Ok
+            },
             version: protocol::PROTOCOL_VERSION,
             leader_heartbeat_timeout_ns: 0,
-            detail: String::new(),
+            detail: if redirect {
+                String::from("1=leader:20111")
+            } else {
+                String::new()
+            },
         })));
         1
     }
