@@ -5,15 +5,17 @@
 # reason that bug causes. Exits 0 only when every mutant is killed.
 #
 # The mutant is chosen by LEAKLESS_MUTANT, which build.rs turns into a cfg
-# of leakless alone. RUSTFLAGS stay exactly those of the CI loom step, so
-# the dependencies (loom and the dev-dependencies) are built once and
-# shared with that step; a mutant rebuilds leakless and one test target.
+# of leakless alone. RUSTFLAGS stay exactly those of the CI loom step (for
+# the shuttle runs, none), so the dependencies are built once and shared
+# with that step; a mutant rebuilds leakless and one test target.
 #
 # Usage: loom-tests/mutants.sh            (from the repository root)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # mutant name | test target | what the failure must say (either pattern)
+# Targets named loom_* run as loom models (RUSTFLAGS below); `shuttle`
+# runs tests/shuttle.rs with the shuttle feature and no loom cfg.
 mutants=(
   "aeron_1574|loom_handoff|Allocation leaked|resource closed 0 times"
   "both_close|loom_handoff|resource closed twice|resource closed twice"
@@ -25,9 +27,12 @@ mutants=(
   "release_only_gone|loom_handoff|Causality violation|Causality violation"
   "relaxed_waiting_clear|loom_async|Causality violation|Causality violation"
   "forget_second_publication|loom_connect|resources created|Allocation leaked"
+  "aeron_1574|shuttle|closed exactly once|closed exactly once"
+  "both_close|shuttle|resource closed twice|resource closed twice"
+  "refusing_take|shuttle|try_take refused|try_take refused"
 )
 
-export RUSTFLAGS="--cfg loom -C debug_assertions"
+loom_flags="--cfg loom -C debug_assertions"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"
 survivors=0
 for entry in "${mutants[@]}"; do
@@ -36,7 +41,11 @@ for entry in "${mutants[@]}"; do
   start=$SECONDS
   # --no-fail-fast is not needed (one target); the harness itself runs
   # every test of the target and names each one that failed.
-  LEAKLESS_MUTANT="$name" cargo test --release --test "$target" >"$log" 2>&1
+  if [ "$target" = shuttle ]; then
+    LEAKLESS_MUTANT="$name" RUSTFLAGS="" cargo test --release --features shuttle --test shuttle >"$log" 2>&1
+  else
+    LEAKLESS_MUTANT="$name" RUSTFLAGS="$loom_flags" cargo test --release --test "$target" >"$log" 2>&1
+  fi
   status=$?
   took=$((SECONDS - start))
   # The models that failed, by name: "test NAME ... FAILED" from the

@@ -4,7 +4,7 @@
 //! thread park/unpark, allocation tracking) is imported from here. Built with
 //! `--cfg loom`, these names are loom's model-checked versions; otherwise they
 //! are `std`'s, or zero-cost wrappers with loom's API. No other module writes
-//! `cfg(loom)`.
+//! `cfg(loom)` (nor names the test-only `shuttle` feature).
 
 pub(crate) use imp::*;
 
@@ -44,10 +44,27 @@ mod imp {
 
 #[cfg(not(loom))]
 mod imp {
+    #[cfg(not(feature = "shuttle"))]
     pub(crate) use std::hint::spin_loop;
+    #[cfg(not(feature = "shuttle"))]
     pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
+    #[cfg(not(feature = "shuttle"))]
     pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
+    #[cfg(not(feature = "shuttle"))]
     pub(crate) use std::thread::{Thread, current as current_thread, park, park_timeout};
+
+    // The `shuttle` feature (tests only: `tests/shuttle.rs`): the same
+    // primitives from shuttle, whose schedulers then choose every switch
+    // between threads. Cells and frees stay std's: shuttle checks schedules,
+    // not memory orderings (loom does that).
+    #[cfg(feature = "shuttle")]
+    pub(crate) use shuttle::hint::spin_loop;
+    #[cfg(feature = "shuttle")]
+    pub(crate) use shuttle::sync::atomic::{AtomicU8, Ordering};
+    #[cfg(feature = "shuttle")]
+    pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard};
+    #[cfg(feature = "shuttle")]
+    pub(crate) use shuttle::thread::{Thread, current as current_thread, park, park_timeout};
 
     /// How often a blocking wait re-checks the state before it parks: about
     /// a microsecond on x86-64 (a `spin_loop` measured ~9 ns on our bench
