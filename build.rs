@@ -18,6 +18,7 @@ const MUTANTS: &[&str] = &[
     "release_only_gone",
     "relaxed_waiting_clear",
     "forget_second_publication",
+    "forget_new_leader_publication",
 ];
 
 fn main() {

@@ -281,6 +281,44 @@ fn connect_async_dropped_at_each_await_point_vs_creations() {
     }
 }
 
+/// A connected client hears of a new leader and starts a publication to it;
+/// the client is closed (or dropped) while a thread creates that
+/// publication. The old and the new leader's publications are each closed
+/// exactly once: the gap upstream Aeron still has (its
+/// `addNewLeaderIngressPublication` gives up without removing the
+/// registration) cannot happen here.
+#[test]
+fn close_while_the_new_leader_publication_is_pending_vs_it_ready() {
+    for how in [GiveUp::Close, GiveUp::Drop] {
+        unbounded(move || {
+            let driver = ModelDriver::new();
+            let mut attempt = subscribed(&driver, 1);
+            assert!(driver.complete_publication());
+            let mut client = loop {
+                match attempt.poll() {
+                    Progress::Pending(same) => attempt = same,
+                    Progress::Ready(client) => break client,
+                    Progress::Failed(failed) => panic!("unexpected failure: {failed}"),
+                }
+            };
+            driver.announce_new_leader();
+            client.poll_egress(|_| {});
+            assert_eq!(
+                driver.stashed_publications(),
+                1,
+                "the new leader's, pending"
+            );
+            let conductor = {
+                let driver = driver.clone();
+                thread::spawn(move || driver.complete_publication())
+            };
+            give_up(client, how);
+            conductor.join().unwrap();
+            driver.assert_all_closed_once();
+        });
+    }
+}
+
 /// A connected client, closed or dropped: its session's resources are
 /// closed exactly once.
 #[test]

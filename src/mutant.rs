@@ -48,6 +48,12 @@ pub(crate) const RELAXED_WAITING_CLEAR: bool = cfg!(leakless_mutant = "relaxed_w
 pub(crate) const FORGET_SECOND_PUBLICATION: bool =
     cfg!(leakless_mutant = "forget_second_publication");
 
+/// A connected client closed while its new leader's publication is pending
+/// forgets that publication: upstream Aeron's remaining gap
+/// (`addNewLeaderIngressPublication`, since 1.50.0).
+pub(crate) const FORGET_NEW_LEADER_PUBLICATION: bool =
+    cfg!(leakless_mutant = "forget_new_leader_publication");
+
 /// The bit the BOTH_CLOSE mutant uses to keep itself memory-safe; never set
 /// in a normal build.
 pub(crate) const FIRST_OUT: u8 = 0b1_0000;

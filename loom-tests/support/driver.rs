@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::{Arc, Mutex};
 
-use leakless::protocol::{self, EventCode, Message, SessionEvent};
+use leakless::protocol::{self, EventCode, Message, NewLeaderEvent, SessionEvent};
 use leakless::{Close, Creator, Driver, OfferError, Requester, handoff};
 
 /// What the model's resources report to.
@@ -48,6 +48,8 @@ struct Shared {
     request: Mutex<Option<i64>>,
     /// Answer the next connect request with REDIRECT to member 1.
     redirect_next: AtomicBool,
+    /// Deliver a NewLeaderEvent (member 1) on the next egress poll.
+    new_leader_next: AtomicBool,
     correlation: AtomicUsize,
     start: Instant,
 }
@@ -65,6 +67,7 @@ impl ModelDriver {
             expired: AtomicBool::new(false),
             request: Mutex::new(None),
             redirect_next: AtomicBool::new(false),
+            new_leader_next: AtomicBool::new(false),
             correlation: AtomicUsize::new(1),
             start: Instant::now(),
         }))
@@ -74,6 +77,11 @@ impl ModelDriver {
     /// member 1), the ones after it with OK.
     pub fn redirect_next(&self) {
         self.0.redirect_next.store(true, SeqCst);
+    }
+
+    /// The next egress poll delivers a NewLeaderEvent: member 1 leads now.
+    pub fn announce_new_leader(&self) {
+        self.0.new_leader_next.store(true, SeqCst);
     }
 
     /// The timer fires: every deadline has passed from now on.
@@ -159,6 +167,15 @@ impl Driver for ModelDriver {
     }
 
     fn poll(&self, _: &Resource, handler: &mut dyn FnMut(&[u8]), _: usize) -> usize {
+        if self.0.new_leader_next.swap(false, SeqCst) {
+            handler(&protocol::encode(&Message::NewLeader(NewLeaderEvent {
+                leadership_term_id: 2,
+                cluster_session_id: 7,
+                leader_member_id: 1,
+                ingress_endpoints: String::from("1=leader:20111"),
+            })));
+            return 1;
+        }
         let Some(correlation_id) = self.0.request.lock().unwrap().take() else {
             return 0;
         };

@@ -65,7 +65,12 @@ impl<D: Driver> sealed::Holdings<D> for Held<D> {
             let _ = ctx.driver.offer(&self.publication, &request);
         }
         if let Some(ingress) = self.next_leader {
-            ingress.release::<C>(released);
+            if crate::mutant::FORGET_NEW_LEADER_PUBLICATION {
+                // The mutant: upstream's remaining gap, reproduced.
+                std::mem::forget(ingress);
+            } else {
+                ingress.release::<C>(released);
+            }
         }
         released.close(self.publication, |r| r.publications += 1);
         released.close(self.subscription, |r| r.subscriptions += 1);
