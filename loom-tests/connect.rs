@@ -47,6 +47,19 @@ fn subscribed(driver: &ModelDriver, members: i32) -> Attempt<Subscribed> {
     }
 }
 
+/// A one-member attempt taken to Connected (its publication created here).
+fn connected(driver: &ModelDriver) -> Attempt<leakless::connect::Connected> {
+    let mut attempt = subscribed(driver, 1);
+    assert!(driver.complete_publication());
+    loop {
+        match attempt.poll() {
+            Progress::Pending(same) => attempt = same,
+            Progress::Ready(client) => return client,
+            Progress::Failed(failed) => panic!("unexpected failure: {failed}"),
+        }
+    }
+}
+
 fn assert_timed_out<H, N>(progress: Progress<H, N>, in_state: StateName) {
     match progress {
         Progress::Failed(failed) => assert_eq!(
@@ -292,15 +305,7 @@ fn close_while_the_new_leader_publication_is_pending_vs_it_ready() {
     for how in [GiveUp::Close, GiveUp::Drop] {
         unbounded(move || {
             let driver = ModelDriver::new();
-            let mut attempt = subscribed(&driver, 1);
-            assert!(driver.complete_publication());
-            let mut client = loop {
-                match attempt.poll() {
-                    Progress::Pending(same) => attempt = same,
-                    Progress::Ready(client) => break client,
-                    Progress::Failed(failed) => panic!("unexpected failure: {failed}"),
-                }
-            };
+            let mut client = connected(&driver);
             driver.announce_new_leader();
             client.poll_egress(|_| {});
             assert_eq!(
@@ -326,15 +331,7 @@ fn close_and_drop_in_connected() {
     for how in [GiveUp::Close, GiveUp::Drop] {
         unbounded(move || {
             let driver = ModelDriver::new();
-            let mut attempt = subscribed(&driver, 1);
-            assert!(driver.complete_publication());
-            let client = loop {
-                match attempt.poll() {
-                    Progress::Pending(same) => attempt = same,
-                    Progress::Ready(client) => break client,
-                    Progress::Failed(failed) => panic!("unexpected failure: {failed}"),
-                }
-            };
+            let client = connected(&driver);
             give_up(client, how);
             driver.assert_all_closed_once();
         });
