@@ -294,6 +294,43 @@ fn connect_async_dropped_at_each_await_point_vs_creations() {
     }
 }
 
+/// Retry: the first attempt times out with its subscription pending; the
+/// retry's next attempt starts from that failure and asks for its own,
+/// while a thread creates both (the first one late). The late one is closed
+/// by its creator, the next attempt's is held and then closed with it:
+/// each exactly once, never mixed up.
+#[test]
+fn retry_next_attempt_vs_the_previous_attempts_late_completion() {
+    unbounded(|| {
+        let driver = ModelDriver::new();
+        let policy = leakless::retry::RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: std::time::Duration::ZERO,
+            max_backoff: std::time::Duration::ZERO,
+            ..leakless::retry::RetryPolicy::default()
+        };
+        let (mut retry, first) =
+            leakless::retry::Retry::<_, Policy>::start(policy, driver.clone(), config(1)).unwrap();
+        driver.expire();
+        let failed = match first.poll() {
+            Progress::Failed(failed) => failed,
+            other => panic!("expected the first attempt to time out, got {other:?}"),
+        };
+        driver.renew();
+        let conductor = {
+            let driver = driver.clone();
+            thread::spawn(move || {
+                driver.complete_subscription();
+                driver.complete_subscription();
+            })
+        };
+        let second = retry.next(failed).unwrap();
+        give_up(second, GiveUp::Close);
+        conductor.join().unwrap();
+        driver.assert_all_closed_once();
+    });
+}
+
 /// A connected client hears of a new leader and starts a publication to it;
 /// the client is closed (or dropped) while a thread creates that
 /// publication. The old and the new leader's publications are each closed

@@ -89,6 +89,12 @@ impl ModelDriver {
         self.0.expired.store(true, SeqCst);
     }
 
+    /// Time stands still again (for the next attempt of a retry): a
+    /// deadline set from now on has not passed.
+    pub fn renew(&self) {
+        self.0.expired.store(false, SeqCst);
+    }
+
     /// Completes the oldest stashed subscription creation, if any.
     pub fn complete_subscription(&self) -> bool {
         let creator = self.0.subscriptions.lock().unwrap().pop();
