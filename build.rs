@@ -19,6 +19,7 @@ const MUTANTS: &[&str] = &[
     "relaxed_waiting_clear",
     "forget_second_publication",
     "forget_new_leader_publication",
+    "blind_withdraw",
 ];
 
 fn main() {

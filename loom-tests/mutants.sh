@@ -28,6 +28,7 @@ mutants=(
   "relaxed_waiting_clear|loom_async|Causality violation|Causality violation"
   "forget_second_publication|loom_connect|resources created|Allocation leaked"
   "forget_new_leader_publication|loom_connect|resources created|Allocation leaked"
+  "blind_withdraw|loom_handoff|closed 0 times|deadlock"
   "aeron_1574|shuttle|closed exactly once|closed exactly once"
   "both_close|shuttle|resource closed twice|resource closed twice"
   "refusing_take|shuttle|try_take refused|try_take refused"

@@ -54,6 +54,11 @@ pub(crate) const FORGET_SECOND_PUBLICATION: bool =
 pub(crate) const FORGET_NEW_LEADER_PUBLICATION: bool =
     cfg!(leakless_mutant = "forget_new_leader_publication");
 
+/// A timed wait whose deadline passed withdraws its registration with a
+/// plain store instead of a compare-exchange: a completion that landed at
+/// that moment is erased, and nobody closes the resource.
+pub(crate) const BLIND_WITHDRAW: bool = cfg!(leakless_mutant = "blind_withdraw");
+
 /// The bit the BOTH_CLOSE mutant uses to keep itself memory-safe; never set
 /// in a normal build.
 pub(crate) const FIRST_OUT: u8 = 0b1_0000;

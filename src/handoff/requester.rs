@@ -261,6 +261,13 @@ impl<T: Close, E> Requester<T, E> {
                 park_timeout(deadline - now);
                 continue;
             }
+            if mutant::BLIND_WITHDRAW {
+                // The bug: withdraw with a plain store, erasing a DONE that
+                // arrived as the deadline passed.
+                inner.state.store(0, Relaxed);
+                inner.waiter.with_mut(|slot| unsafe { *slot = None });
+                return None;
+            }
             // ORDERING: Relaxed: success means the creator has not set DONE,
             // so it never touched the slot; we only reclaim our own write.
             if inner
