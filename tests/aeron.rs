@@ -153,8 +153,10 @@ fn retry_loop_of_50_naive_accumulates_leakless_stays_at_zero() {
 fn timed_out_with_publication_pending<C: Cleanup>() -> usize {
     let media = SteppedDriver::launch().unwrap();
     let driver = AeronDriver::connect(media.dir()).unwrap();
+    // Seconds: reaching Subscribed must not race the deadline on a loaded
+    // machine; the held driver makes the timeout in Subscribed certain.
     let mut attempt =
-        AsyncConnect::<Pending, _, C>::start(driver.clone(), config(Duration::from_millis(300)))
+        AsyncConnect::<Pending, _, C>::start(driver.clone(), config(Duration::from_secs(3)))
             .unwrap();
     // Let the subscription be created, then hold the driver before the
     // attempt asks for its publication.
