@@ -442,9 +442,15 @@ impl Shared {
         for add in pending {
             add.cancel();
         }
-        let _ = lingering.take_in(&self.linger);
-        *lock(&self.linger.inbox) = None;
-        if lingering.expire(&self.linger, true).is_err() {
+        // Taking the inbox and closing it happen under one lock, so a close
+        // racing with the stop either lands in what is taken here or finds
+        // `None` and closes its publication itself.
+        let last = lock(&self.linger.inbox).take().unwrap_or_default();
+        let mut failed = lingering.expire(&self.linger, true).is_err();
+        for publication in last {
+            failed |= Lingering::close(&self.linger, publication).is_err();
+        }
+        if failed {
             lock(&self.counts).linger_close_errors += 1;
         }
         for command in std::mem::take(&mut *lock(&self.commands)) {
