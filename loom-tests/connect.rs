@@ -92,14 +92,13 @@ fn timeout_in_pending_vs_subscription_ready() {
     unbounded(|| {
         let driver = ModelDriver::new();
         let attempt = start(&driver, 1);
-        let conductor = {
-            let driver = driver.clone();
-            thread::spawn(move || driver.complete_subscription())
-        };
-        driver.expire();
-        assert_timed_out(attempt.poll(), StateName::Pending);
-        conductor.join().unwrap();
-        driver.assert_all_closed_once();
+        driver.race(
+            |driver| driver.complete_subscription(),
+            || {
+                driver.expire();
+                assert_timed_out(attempt.poll(), StateName::Pending);
+            },
+        );
     });
 }
 
@@ -108,14 +107,13 @@ fn timeout_in_subscribed_vs_publication_ready() {
     unbounded(|| {
         let driver = ModelDriver::new();
         let attempt = subscribed(&driver, 1);
-        let conductor = {
-            let driver = driver.clone();
-            thread::spawn(move || driver.complete_publication())
-        };
-        driver.expire();
-        assert_timed_out(attempt.poll(), StateName::Subscribed);
-        conductor.join().unwrap();
-        driver.assert_all_closed_once();
+        driver.race(
+            |driver| driver.complete_publication(),
+            || {
+                driver.expire();
+                assert_timed_out(attempt.poll(), StateName::Subscribed);
+            },
+        );
     });
 }
 
@@ -123,13 +121,12 @@ fn pending_give_up_vs_subscription_ready(how: GiveUp) {
     unbounded(move || {
         let driver = ModelDriver::new();
         let attempt = start(&driver, 1);
-        let conductor = {
-            let driver = driver.clone();
-            thread::spawn(move || driver.complete_subscription())
-        };
-        give_up(attempt, how);
-        conductor.join().unwrap();
-        driver.assert_all_closed_once();
+        driver.race(
+            |driver| driver.complete_subscription(),
+            || {
+                give_up(attempt, how);
+            },
+        );
     });
 }
 
@@ -147,13 +144,12 @@ fn subscribed_give_up_vs_publication_ready(how: GiveUp) {
     unbounded(move || {
         let driver = ModelDriver::new();
         let attempt = subscribed(&driver, 1);
-        let conductor = {
-            let driver = driver.clone();
-            thread::spawn(move || driver.complete_publication())
-        };
-        give_up(attempt, how);
-        conductor.join().unwrap();
-        driver.assert_all_closed_once();
+        driver.race(
+            |driver| driver.complete_publication(),
+            || {
+                give_up(attempt, how);
+            },
+        );
     });
 }
 
@@ -176,17 +172,16 @@ fn timeout_in_subscribed_with_two_pending_vs_both_ready() {
     unbounded(|| {
         let driver = ModelDriver::new();
         let attempt = subscribed(&driver, 2);
-        let conductor = {
-            let driver = driver.clone();
-            thread::spawn(move || {
+        driver.race(
+            |driver| {
                 driver.complete_publication();
                 driver.complete_publication();
-            })
-        };
-        driver.expire();
-        assert_timed_out(attempt.poll(), StateName::Subscribed);
-        conductor.join().unwrap();
-        driver.assert_all_closed_once();
+            },
+            || {
+                driver.expire();
+                assert_timed_out(attempt.poll(), StateName::Subscribed);
+            },
+        );
     });
 }
 
@@ -208,14 +203,13 @@ fn redirect_then_timeout_vs_leader_publication_ready() {
                 other => panic!("expected to wait for the leader, got {other:?}"),
             }
         }
-        let conductor = {
-            let driver = driver.clone();
-            thread::spawn(move || driver.complete_publication())
-        };
-        driver.expire();
-        assert_timed_out(attempt.poll(), StateName::Subscribed);
-        conductor.join().unwrap();
-        driver.assert_all_closed_once();
+        driver.race(
+            |driver| driver.complete_publication(),
+            || {
+                driver.expire();
+                assert_timed_out(attempt.poll(), StateName::Subscribed);
+            },
+        );
     });
 }
 
@@ -317,17 +311,16 @@ fn retry_next_attempt_vs_the_previous_attempts_late_completion() {
             other => panic!("expected the first attempt to time out, got {other:?}"),
         };
         driver.renew();
-        let conductor = {
-            let driver = driver.clone();
-            thread::spawn(move || {
+        driver.race(
+            |driver| {
                 driver.complete_subscription();
                 driver.complete_subscription();
-            })
-        };
-        let second = retry.next(failed).unwrap();
-        give_up(second, GiveUp::Close);
-        conductor.join().unwrap();
-        driver.assert_all_closed_once();
+            },
+            || {
+                let second = retry.next(failed).unwrap();
+                give_up(second, GiveUp::Close);
+            },
+        );
     });
 }
 
@@ -350,13 +343,12 @@ fn close_while_the_new_leader_publication_is_pending_vs_it_ready() {
                 1,
                 "the new leader's, pending"
             );
-            let conductor = {
-                let driver = driver.clone();
-                thread::spawn(move || driver.complete_publication())
-            };
-            give_up(client, how);
-            conductor.join().unwrap();
-            driver.assert_all_closed_once();
+            driver.race(
+                |driver| driver.complete_publication(),
+                || {
+                    give_up(client, how);
+                },
+            );
         });
     }
 }

@@ -120,6 +120,24 @@ impl ModelDriver {
         true
     }
 
+    /// The race every connect model runs: `creating` on a new model thread
+    /// (the driver's conductor finishing creations) while `act` runs here;
+    /// then the thread is joined and every resource must have been closed
+    /// exactly once.
+    pub fn race<R: Send + 'static>(
+        &self,
+        creating: impl FnOnce(&ModelDriver) -> R + Send + 'static,
+        act: impl FnOnce(),
+    ) {
+        let driver = self.clone();
+        let conductor = loom::thread::spawn(move || {
+            creating(&driver);
+        });
+        act();
+        conductor.join().unwrap();
+        self.assert_all_closed_once();
+    }
+
     /// Publication creations asked for and not yet completed.
     pub fn stashed_publications(&self) -> usize {
         self.0.publications.lock().unwrap().len()

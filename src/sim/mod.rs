@@ -328,14 +328,17 @@ impl Sim {
     /// A member the cluster does not have is [`SimError::NoSuchMember`];
     /// nothing changes then.
     pub fn elect(&self, member: usize) -> Result<(), SimError> {
-        let members = self.lock_cluster().members();
-        if member >= members {
-            return Err(SimError::NoSuchMember {
-                member: member.to_string(),
-                members,
-            });
-        }
-        let outgoing = self.lock_cluster().elect(member);
+        let outgoing = {
+            let mut cluster = self.lock_cluster();
+            let members = cluster.members();
+            if member >= members {
+                return Err(SimError::NoSuchMember {
+                    member: member.to_string(),
+                    members,
+                });
+            }
+            cluster.elect(member)
+        };
         self.driver.shared.deliver(outgoing);
         Ok(())
     }
