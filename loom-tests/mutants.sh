@@ -32,6 +32,8 @@ mutants=(
   "aeron_1574|shuttle|closed exactly once|closed exactly once"
   "both_close|shuttle|resource closed twice|resource closed twice"
   "refusing_take|shuttle|try_take refused|try_take refused"
+  "naive_connect|shuttle|resources created|resources created"
+  "forget_second_publication|shuttle|resources created|resources created"
 )
 
 loom_flags="--cfg loom -C debug_assertions"
@@ -44,7 +46,7 @@ for entry in "${mutants[@]}"; do
   # --no-fail-fast is not needed (one target); the harness itself runs
   # every test of the target and names each one that failed.
   if [ "$target" = shuttle ]; then
-    LEAKLESS_MUTANT="$name" RUSTFLAGS="" cargo test --release --features shuttle --test shuttle >"$log" 2>&1
+    LEAKLESS_MUTANT="$name" RUSTFLAGS="" CARGO_TARGET_DIR=target/shuttle cargo test --release --features shuttle --test shuttle >"$log" 2>&1
   else
     LEAKLESS_MUTANT="$name" RUSTFLAGS="$loom_flags" cargo test --release --test "$target" >"$log" 2>&1
   fi

@@ -13,11 +13,23 @@
 //! ```
 #![cfg(all(feature = "shuttle", not(loom)))]
 
+// The loom models' driver (`loom-tests/support/driver.rs`) is written
+// against `loom::sync` and `loom::thread`; shuttle has the same names, so
+// the same driver runs here under shuttle's schedulers.
+extern crate shuttle as loom;
+#[allow(dead_code)]
+#[path = "../loom-tests/support/driver.rs"]
+mod driver;
+
+use std::time::Duration;
+
 use shuttle::sync::Arc;
 use shuttle::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use shuttle::thread;
 
+use leakless::connect::{AsyncConnect, ConnectConfig, Idle, Pending, Progress, Subscribed};
 use leakless::pool::Shelf;
+use leakless::retry::{Retry, RetryPolicy};
 use leakless::{Close, Requester, handoff};
 
 fn schedules() -> usize {
@@ -200,4 +212,141 @@ fn shelf_random_schedules() {
 #[test]
 fn shelf_pct_schedules() {
     shuttle::check_pct(shelf_under_many_holders, schedules(), 3);
+}
+
+/// The cleanup policy under test: leakless, or the naive baseline when
+/// `loom-tests/mutants.sh` runs these tests as the `naive_connect` mutant.
+#[cfg(not(leakless_mutant = "naive_connect"))]
+type Policy = leakless::connect::Leakless;
+#[cfg(leakless_mutant = "naive_connect")]
+type Policy = leakless::connect::Naive;
+
+type Attempt<S> = AsyncConnect<S, driver::ModelDriver, Policy>;
+
+/// Between polls a client lets the scheduler run someone else.
+struct YieldToScheduler;
+
+impl Idle for YieldToScheduler {
+    fn idle(&mut self, _progressed: bool) {
+        thread::yield_now();
+    }
+}
+
+fn two_members() -> ConnectConfig {
+    ConnectConfig::new("sim:shuttle-egress", 102)
+        .member(0, "sim:shuttle-member-0")
+        .member(1, "sim:shuttle-member-1")
+}
+
+/// A client that gives up after `polls` polls (closing or dropping the
+/// attempt in whatever state it reached), or earlier if it connects.
+fn impatient_client(driver: driver::ModelDriver, polls: usize, close: bool) {
+    let pending = Attempt::<Pending>::start(driver, two_members()).unwrap();
+    let mut left = polls;
+    let subscribed: Attempt<Subscribed> = {
+        let mut attempt = pending;
+        loop {
+            if left == 0 {
+                return give_up(attempt, close);
+            }
+            left -= 1;
+            match attempt.poll() {
+                Progress::Pending(same) => attempt = same,
+                Progress::Ready(subscribed) => break subscribed,
+                Progress::Failed(_) => return,
+            }
+            thread::yield_now();
+        }
+    };
+    let mut attempt = subscribed;
+    loop {
+        if left == 0 {
+            return give_up(attempt, close);
+        }
+        left -= 1;
+        match attempt.poll() {
+            Progress::Pending(same) => attempt = same,
+            Progress::Ready(client) => return give_up(client, close),
+            Progress::Failed(_) => return,
+        }
+        thread::yield_now();
+    }
+}
+
+fn give_up<S: leakless::connect::Stage>(attempt: Attempt<S>, close: bool) {
+    if close {
+        let _ = attempt.close();
+    } else {
+        drop(attempt);
+    }
+}
+
+/// Three clusters, each with a client, a conductor finishing creations in
+/// whatever order they come, and a timer that expires every deadline once
+/// at a point of the scheduler's choosing: nine threads. Client 0 retries
+/// until connected (its first attempt may time out with the subscription
+/// or two publications pending); clients 1 and 2 give up after a few polls
+/// by closing or dropping, in whatever state they reached. When the
+/// clients are done, the conductors finish every creation still asked for
+/// (late completions nobody waits for). Every resource ever created is
+/// closed exactly once, in every schedule.
+fn connects_retries_and_give_ups() {
+    let drivers: Vec<_> = (0..3).map(|_| driver::ModelDriver::new()).collect();
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut threads = Vec::new();
+    for (i, driver) in drivers.iter().enumerate() {
+        let conductor = driver.clone();
+        let finished = done.clone();
+        threads.push(thread::spawn(move || {
+            loop {
+                let all_done = finished.load(SeqCst) == 3;
+                while conductor.complete_subscription() || conductor.complete_publication() {}
+                if all_done {
+                    break;
+                }
+                thread::yield_now();
+            }
+        }));
+        let timer = driver.clone();
+        threads.push(thread::spawn(move || timer.expire()));
+        let client = driver.clone();
+        let finished = done.clone();
+        threads.push(thread::spawn(move || {
+            if i == 0 {
+                let policy = RetryPolicy {
+                    max_attempts: 3,
+                    initial_backoff: Duration::ZERO,
+                    max_backoff: Duration::ZERO,
+                    ..RetryPolicy::default()
+                };
+                let connected = Retry::<_, Policy>::connect(
+                    policy,
+                    client,
+                    two_members(),
+                    &mut YieldToScheduler,
+                )
+                .expect("the timer fires once, so a retry connects");
+                connected.close().unwrap();
+            } else {
+                impatient_client(client, 2 + 2 * i, i == 1);
+            }
+            finished.fetch_add(1, SeqCst);
+        }));
+    }
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    for driver in &drivers {
+        driver.assert_all_closed_once();
+    }
+}
+
+#[test]
+fn connects_random_schedules() {
+    shuttle::check_random(connects_retries_and_give_ups, schedules());
+}
+
+#[test]
+fn connects_pct_schedules() {
+    shuttle::check_pct(connects_retries_and_give_ups, schedules(), 3);
 }
