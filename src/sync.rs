@@ -39,7 +39,7 @@ mod imp {
 
     /// Spinning before parking only multiplies interleavings in a model
     /// without changing what can happen, so models park at once.
-    pub(crate) const SPINS_BEFORE_PARK: u32 = 0;
+    pub(crate) const SPIN_BEFORE_PARK: std::time::Duration = std::time::Duration::ZERO;
 }
 
 #[cfg(not(loom))]
@@ -66,11 +66,16 @@ mod imp {
     #[cfg(feature = "shuttle")]
     pub(crate) use shuttle::thread::{Thread, current as current_thread, park, park_timeout};
 
-    /// How often a blocking wait re-checks the state before it parks: about
-    /// a microsecond on x86-64 (a `spin_loop` measured ~9 ns on our bench
-    /// machine). A completion that lands that soon is seen without paying
-    /// for a park/unpark pair (tens of microseconds).
-    pub(crate) const SPINS_BEFORE_PARK: u32 = 128;
+    /// How long a blocking wait re-checks the state before it parks. A
+    /// completion that lands that soon is seen without paying for a
+    /// park/unpark pair (several microseconds). A time, not a count of
+    /// `spin_loop`s: one `spin_loop` costs 9 ns on one x86-64 machine and
+    /// 24 ns on another, so a count spins for a different time on each.
+    /// (Under shuttle: none, so that schedules do not depend on the clock.)
+    #[cfg(not(feature = "shuttle"))]
+    pub(crate) const SPIN_BEFORE_PARK: std::time::Duration = std::time::Duration::from_micros(2);
+    #[cfg(feature = "shuttle")]
+    pub(crate) const SPIN_BEFORE_PARK: std::time::Duration = std::time::Duration::ZERO;
 
     /// Outside a model there is nothing to check: compiles to nothing.
     #[inline(always)]
@@ -109,22 +114,6 @@ mod imp {
             &self.0
         }
     }
-}
-
-/// A waker that unparks the calling thread: how a blocking wait registers
-/// in the same slot as an awaiting task. (One allocation, on the slow path
-/// only: when the wait is about to park.)
-pub(crate) fn thread_waker() -> std::task::Waker {
-    struct Unpark(Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &std::sync::Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    std::task::Waker::from(std::sync::Arc::new(Unpark(current_thread())))
 }
 
 /// Runs `f` inside a loom model under `--cfg loom`, directly otherwise.

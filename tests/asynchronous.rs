@@ -1,5 +1,6 @@
 //! The handoff and the connect as futures: on a minimal executor of our
-//! own, under tokio, and with futures dropped at every await point.
+//! own, and with futures dropped at every await point. (Under tokio:
+//! `tests/ecosystem/tests/tokio.rs`.)
 #![cfg(not(loom))]
 
 mod common;
@@ -13,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::Tally;
-use leakless::connect::{Sleep, StateName, YieldNow, connect_async};
+use leakless::connect::{StateName, YieldNow, connect_async};
 use leakless::sim::{Sim, SimConfig};
 use leakless::{Cancelled, CreateError, Delivery, handoff};
 
@@ -153,68 +154,7 @@ fn a_polled_requester_can_still_be_waited_on_or_cancelled() {
     assert_eq!(tally.closed(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn awaited_under_tokio() {
-    let tally = Tally::new();
-    let (creator, requester) = handoff::<common::Counted, &str>();
-    let resource = tally.create();
-    let worker = tokio::task::spawn_blocking(move || creator.complete(Ok(resource)));
-    let taken = requester.await.unwrap();
-    assert_eq!(worker.await.unwrap(), Ok(Delivery::Delivered));
-    drop(taken);
-    assert_eq!(tally.closed(), 1);
-}
-
-#[tokio::test]
-async fn a_tokio_timeout_drops_the_future_and_the_late_completion_is_closed() {
-    let tally = Tally::new();
-    let (creator, requester) = handoff::<common::Counted, &str>();
-    let timed_out = tokio::time::timeout(Duration::from_millis(5), requester).await;
-    assert!(timed_out.is_err());
-    assert_eq!(
-        creator.complete(Ok(tally.create())),
-        Ok(Delivery::ClosedLate)
-    );
-    assert_eq!(tally.closed(), 1);
-}
-
 // ---- the connect as a future --------------------------------------------------
-
-struct TokioSleep;
-
-impl Sleep for TokioSleep {
-    type Pause = tokio::time::Sleep;
-    fn sleep(&self, duration: Duration) -> Self::Pause {
-        tokio::time::sleep(duration)
-    }
-}
-
-#[tokio::test]
-async fn connect_async_under_tokio() {
-    let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
-    let mut client = connect_async(sim.driver(), sim.connect_config(), &TokioSleep)
-        .await
-        .unwrap();
-    client.offer(b"hello").unwrap();
-    client.close().unwrap();
-    sim.settle();
-    assert_eq!(sim.ledger().live(), 0);
-}
-
-#[tokio::test]
-async fn connect_async_moves_into_a_spawned_task_with_an_owned_sleeper() {
-    let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
-    // Owned and 'static: the future does not borrow the sleeper.
-    let task = tokio::spawn(connect_async(
-        sim.driver(),
-        sim.connect_config(),
-        TokioSleep,
-    ));
-    let client = task.await.expect("the task ran").expect("connected");
-    client.close().unwrap();
-    sim.settle();
-    assert_eq!(sim.ledger().live(), 0);
-}
 
 #[test]
 fn connect_async_on_a_minimal_executor_times_out_and_releases() {

@@ -7,7 +7,7 @@ use clap::Parser;
 
 /// Many connect attempts against the simulated cluster, naive vs leakless.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "soak", version, about, long_about = None)]
+#[command(name = "soak", version, about, long_about = ABOUT, after_help = EXIT_CODES)]
 pub struct Args {
     /// Connect attempts per implementation.
     #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -72,6 +72,24 @@ pub enum Transport {
     /// `interop/java-cluster/prepare.sh`).
     JavaCluster,
 }
+
+const ABOUT: &str = "\
+Many connect attempts against a cluster, run twice: with the naive cleanup
+of Aeron before its fix for issue #1574 (a timed-out attempt forgets what is
+still being created) and with leakless's. Creations are slow or fail, replies
+are lost, leaders change, closes panic, at the rates given. At the end it
+prints, for each policy, how many attempts connected and timed out, what was
+released, the connect latency percentiles, and what is still live in the
+driver: the naive policy leaks a subscription or publication per timed-out
+attempt, leakless none. The embedded simulation is the default transport: no
+setup needed.";
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  leakless left nothing live, closed nothing twice, and connected as
+     often as the naive policy (a one-sided z-test at 0.001)
+  1  leakless leaked or double-closed, or connected significantly less often
+  2  bad arguments, an unwritable --plot path, or the transport failed";
 
 fn millis(text: &str) -> Result<Duration, String> {
     let value: f64 = text

@@ -29,6 +29,13 @@ use leakless::connect::{Leakless, Naive};
 
 fn main() {
     let args = cli::Args::parse();
+    // A plot that cannot be written fails now, not after the run.
+    if let Some(path) = &args.plot {
+        if let Err(error) = plot::check_writable(path) {
+            eprintln!("cannot write the plot to {}: {error}", path.display());
+            std::process::exit(2);
+        }
+    }
     let progress = workload::progress_bar(args.attempts);
     let (leakless, naive) = match args.transport {
         cli::Transport::Sim => rounds(&args, |round, leakless_first| {

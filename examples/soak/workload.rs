@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use leakless::Driver;
-use leakless::connect::{Cleanup, Client, ConnectError, Failed, Idle, Released, connect_with};
+use leakless::connect::{Backoff, Cleanup, Client, ConnectError, Failed, Released, connect_with};
 use leakless::pool::{Pool, PoolConfig};
 use leakless::sim::{FaultProfile, LedgerSnapshot, Sim, SimConfig};
 
@@ -165,14 +165,12 @@ pub fn progress_bar(attempts: u64) -> ProgressBar {
     bar
 }
 
-/// Polls without sleeping: deadlines are milliseconds or less, and the
-/// simulated driver runs on the other core.
-struct Yield;
-
-impl Idle for Yield {
-    fn idle(&mut self, _progressed: bool) {
-        std::thread::yield_now();
-    }
+/// How an attempt waits between polls: spin a little, yield a little,
+/// then sleep, never longer than a tenth of the deadline. (Yielding on
+/// every poll, as the soak did, spent most of a million-attempt run in the
+/// kernel: sched_yield on every poll of every attempt.)
+pub fn idle(deadline: Duration) -> Backoff {
+    Backoff::new(100, 10, deadline / 10)
 }
 
 /// xorshift64*, for the workload's own draws (leader changes).
@@ -241,7 +239,7 @@ pub fn run<C: Cleanup>(args: &Args, progress: &ProgressBar) -> Outcome {
             let mut config = base.clone();
             config.egress_channel = format!("sim:egress-{}", outcome.attempts);
             let attempt_started = Instant::now();
-            let result = connect_with::<_, C>(sim.driver(), config, &mut Yield);
+            let result = connect_with::<_, C>(sim.driver(), config, &mut idle(args.deadline_ms));
             let settled = outcome.record(result, attempt_started);
             progress.inc(1);
             if outcome.attempts % sample_every == 0 {

@@ -16,19 +16,27 @@ use super::{AsyncConnect, Client, Pending, Progress, Subscribed};
 use crate::Driver;
 
 /// A pause between two polls of a connect: a timer from your runtime, or
-/// [`YieldNow`] where there is none.
-///
-/// With tokio:
+/// [`YieldNow`] where there is none. With tokio, use [`TokioSleep`]
+/// (feature `tokio`); for another runtime, wrap its timer:
 ///
 /// ```
 /// use std::time::Duration;
 /// use leakless::connect::Sleep;
 ///
-/// struct TokioSleep;
-/// impl Sleep for TokioSleep {
-///     type Pause = tokio::time::Sleep;
-///     fn sleep(&self, duration: Duration) -> Self::Pause {
-///         tokio::time::sleep(duration)
+/// /// A runtime's timer future (here a stand-in that is ready at once).
+/// struct Timer;
+/// impl std::future::Future for Timer {
+///     type Output = ();
+///     fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+///         std::task::Poll::Ready(())
+///     }
+/// }
+///
+/// struct MyRuntimeSleep;
+/// impl Sleep for MyRuntimeSleep {
+///     type Pause = Timer;
+///     fn sleep(&self, _duration: Duration) -> Timer {
+///         Timer // my_runtime::sleep(duration)
 ///     }
 /// }
 /// ```
@@ -121,9 +129,25 @@ const POLL_INTERVAL: Duration = Duration::from_micros(100);
 /// use leakless::connect::{YieldNow, connect_async};
 /// use leakless::sim::{Sim, SimConfig};
 ///
+/// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
+/// #     // A minimal executor: poll, park until woken.
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl std::task::Wake for Unpark {
+/// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+/// #     }
+/// #     let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let mut cx = std::task::Context::from_waker(&waker);
+/// #     let mut future = std::pin::pin!(future);
+/// #     loop {
+/// #         if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+/// #             return output;
+/// #         }
+/// #         std::thread::park();
+/// #     }
+/// # }
 /// let sim = Sim::start(SimConfig::default()).expect("a valid simulation");
-/// let client = futures::executor::block_on(connect_async(sim.driver(), sim.connect_config(), &YieldNow))
-///     .unwrap();
+/// // Any executor: tokio, `futures::executor::block_on`, or this one.
+/// let client = block_on(connect_async(sim.driver(), sim.connect_config(), &YieldNow)).unwrap();
 /// client.close().unwrap();
 /// # });
 /// ```

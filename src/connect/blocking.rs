@@ -39,6 +39,29 @@ impl Default for Backoff {
     }
 }
 
+impl Backoff {
+    /// `spins` busy polls, then `yields` polls that yield the core, then
+    /// sleeps doubling from 1 µs up to `max_sleep`. Keep `max_sleep` well
+    /// under the connect deadline: a poll happens only between sleeps.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use leakless::connect::Backoff;
+    ///
+    /// // For 2 ms deadlines: never sleep longer than a tenth of one.
+    /// let idle = Backoff::new(100, 10, Duration::from_micros(200));
+    /// # let _ = idle;
+    /// ```
+    pub fn new(spins: u32, yields: u32, max_sleep: Duration) -> Self {
+        Self {
+            spins,
+            yields,
+            max_sleep,
+            round: 0,
+        }
+    }
+}
+
 impl Idle for Backoff {
     fn idle(&mut self, progressed: bool) {
         if progressed {

@@ -136,7 +136,11 @@ pub struct AsyncConnect<S: Stage, D: Driver, C: Cleanup = Leakless> {
 
 /// What every state has: the context, and the state's own holdings.
 struct Attempt<S: Stage, D: Driver> {
-    ctx: Context<D>,
+    /// Boxed: the context (config, driver, report) is most of an attempt's
+    /// size, and every poll and transition moves the attempt by value;
+    /// boxed, a move copies a pointer (one allocation per attempt instead
+    /// of a memcpy of the whole context per poll).
+    ctx: Box<Context<D>>,
     held: S::Held<D>,
 }
 
@@ -188,14 +192,14 @@ impl<D: Driver> Context<D> {
 }
 
 impl<S: Stage, D: Driver, C: Cleanup> AsyncConnect<S, D, C> {
-    fn from_parts(ctx: Context<D>, held: S::Held<D>) -> Self {
+    fn from_parts(ctx: Box<Context<D>>, held: S::Held<D>) -> Self {
         Self {
             attempt: Some(Attempt { ctx, held }),
             _policy: PhantomData,
         }
     }
 
-    fn into_parts(mut self) -> (Context<D>, S::Held<D>) {
+    fn into_parts(mut self) -> (Box<Context<D>>, S::Held<D>) {
         match self.attempt.take() {
             Some(Attempt { ctx, held }) => (ctx, held),
             // Every method that takes the attempt out consumes `self`.
@@ -245,7 +249,7 @@ fn release<S: Stage, D: Driver, C: Cleanup>(ctx: &mut Context<D>, held: S::Held<
 
 /// Fails an attempt: releases its holdings, then reports the error.
 fn fail<S: Stage, D: Driver, C: Cleanup, Here, Next>(
-    mut ctx: Context<D>,
+    mut ctx: Box<Context<D>>,
     held: S::Held<D>,
     error: ConnectError,
 ) -> Progress<Here, Next> {

@@ -71,13 +71,13 @@ impl<D: Driver, C: Cleanup> AsyncConnect<Pending, D, C> {
     /// Asks for the egress subscription; the attempt runs until `deadline`.
     fn begin(driver: D, config: ConnectConfig, deadline: std::time::Instant) -> Self {
         let subscription = driver.add_subscription(&config.egress_channel, config.egress_stream_id);
-        let ctx = Context {
+        let ctx = Box::new(Context {
             driver,
             config,
             deadline,
             correlation_id: 0,
             released: Released::default(),
-        };
+        });
         Self::from_parts(ctx, Held { subscription })
     }
 

@@ -160,8 +160,8 @@ unsafe fn finish<T, E>(shared: Shared<T, E>, bits: u8) -> Gone {
         // by the time we wake it. A waker is user code: its panic is caught
         // (the handoff is already consistent), so that it cannot unwind out
         // of the creator's drop.
-        if let Some(waker) = waiter {
-            let _ = contained(|| waker.wake());
+        if let Some(waiter) = waiter {
+            let _ = contained(|| waiter.wake());
         }
     }
     Gone {

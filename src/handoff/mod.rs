@@ -19,6 +19,7 @@ mod creator;
 mod error;
 mod requester;
 pub(crate) mod state;
+mod waiter;
 
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
@@ -28,7 +29,6 @@ pub use error::{Cancelled, CreateError, Delivery};
 pub use requester::{Outcome, Requester};
 
 use crate::sync::Ordering::{Acquire, Release};
-use std::task::Waker;
 
 use crate::sync::{AtomicU8, Track, UnsafeCell, spin_loop};
 use crate::{Close, mutant};
@@ -67,9 +67,8 @@ pub(crate) struct Inner<T, E> {
     /// (unless `ABANDONED`), moved out by exactly one side afterwards.
     pub(crate) value: UnsafeCell<MaybeUninit<Result<T, E>>>,
     /// Who to wake while the requester waits (`WAITING`): the waker of
-    /// the task awaiting it, or one that unparks its blocked thread. One
-    /// waker type for both keeps the slot two words, niche included.
-    pub(crate) waiter: UnsafeCell<Option<Waker>>,
+    /// the task awaiting it, or the handle of its blocked thread.
+    pub(crate) waiter: UnsafeCell<Option<waiter::Waiter>>,
 }
 
 /// A pointer to the shared allocation; freed by whichever half sees the

@@ -5,11 +5,12 @@ use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use super::state::{ABANDONED, DONE, GONE, WAITING};
+use super::waiter::Waiter;
 use super::{Cancelled, CreateError, Inner, Shared};
 use crate::close::{CloseError, close_contained};
 use crate::mutant;
 use crate::sync::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use crate::sync::{SPINS_BEFORE_PARK, park, park_timeout, spin_loop, thread_waker};
+use crate::sync::{SPIN_BEFORE_PARK, park, park_timeout, spin_loop};
 use crate::{Close, Owned};
 
 /// What a requester receives: the resource in its guard, or why there is none.
@@ -213,13 +214,8 @@ impl<T: Close, E> Requester<T, E> {
             Some(shared) => shared,
             None => return Some(Err(CreateError::Spent)),
         };
-        let mut spins = SPINS_BEFORE_PARK;
-        while spins > 0 {
-            if let Some(outcome) = self.try_take() {
-                return Some(outcome);
-            }
-            spin_loop();
-            spins -= 1;
+        if let Some(outcome) = self.spin(deadline) {
+            return Some(outcome);
         }
         // SAFETY: live: we hold `shared` and have not given up.
         let inner = unsafe { shared.get() };
@@ -232,7 +228,7 @@ impl<T: Close, E> Requester<T, E> {
         // creator does not touch the slot.
         inner
             .waiter
-            .with_mut(|slot| unsafe { *slot = Some(thread_waker()) });
+            .with_mut(|slot| unsafe { *slot = Some(Waiter::this_thread()) });
         // ORDERING: Release publishes the slot to the creator's Acquire RMW;
         // on failure, Acquire pairs with the creator's Release of DONE.
         if let Err(state) = inner.state.compare_exchange(0, WAITING, Release, Acquire) {
@@ -280,6 +276,35 @@ impl<T: Close, E> Requester<T, E> {
                 return None;
             }
             // DONE arrived as the deadline passed: take it on the next turn.
+        }
+    }
+}
+
+impl<T: Close, E> Requester<T, E> {
+    /// The spin phase of a blocking wait: re-checks for the outcome for
+    /// `SPIN_BEFORE_PARK` (or until `deadline`, if sooner), reading the
+    /// clock once every few checks (a read costs about as much as a few
+    /// `spin_loop`s).
+    fn spin(&mut self, deadline: Option<Instant>) -> Option<Outcome<T, E>> {
+        const CHECKS_PER_CLOCK_READ: u32 = 8;
+        if SPIN_BEFORE_PARK.is_zero() {
+            return None;
+        }
+        let now = Instant::now();
+        let until = match deadline {
+            Some(deadline) => deadline.min(now + SPIN_BEFORE_PARK),
+            None => now + SPIN_BEFORE_PARK,
+        };
+        loop {
+            for _ in 0..CHECKS_PER_CLOCK_READ {
+                if let Some(outcome) = self.try_take() {
+                    return Some(outcome);
+                }
+                spin_loop();
+            }
+            if Instant::now() >= until {
+                return None;
+            }
         }
     }
 }
@@ -353,7 +378,7 @@ impl<T: Close, E> std::future::Future for Requester<T, E> {
         // WAITING in its own RMW.
         inner
             .waiter
-            .with_mut(|slot| unsafe { *slot = Some(cx.waker().clone()) });
+            .with_mut(|slot| unsafe { *slot = Some(Waiter::Task(cx.waker().clone())) });
         if mutant::LOST_WAKE {
             // The bug: publish without checking for a completion that landed
             // since the load above.
