@@ -187,6 +187,7 @@ impl<T: Close, E> Requester<T, E> {
     }
 
     /// Takes the outcome if `state` (loaded with Acquire) says it is ready.
+    #[inline]
     fn take_if_done(&mut self, state: u8) -> Option<Outcome<T, E>> {
         if state & DONE == 0 || state & WAITING != 0 {
             return None;
@@ -290,11 +291,9 @@ impl<T: Close, E> Requester<T, E> {
         if SPIN_BEFORE_PARK.is_zero() {
             return None;
         }
-        let now = Instant::now();
-        let until = match deadline {
-            Some(deadline) => deadline.min(now + SPIN_BEFORE_PARK),
-            None => now + SPIN_BEFORE_PARK,
-        };
+        // The clock is first read after the first checks: an outcome that
+        // is already there costs no clock read.
+        let mut until = None;
         loop {
             for _ in 0..CHECKS_PER_CLOCK_READ {
                 if let Some(outcome) = self.try_take() {
@@ -302,7 +301,12 @@ impl<T: Close, E> Requester<T, E> {
                 }
                 spin_loop();
             }
-            if Instant::now() >= until {
+            let now = Instant::now();
+            let until = *until.get_or_insert_with(|| match deadline {
+                Some(deadline) => deadline.min(now + SPIN_BEFORE_PARK),
+                None => now + SPIN_BEFORE_PARK,
+            });
+            if now >= until {
                 return None;
             }
         }
@@ -403,7 +407,13 @@ impl<T: Close, E> std::future::Future for Requester<T, E> {
 }
 
 impl<T: Close, E> Drop for Requester<T, E> {
+    #[inline]
     fn drop(&mut self) {
+        // A requester that took its outcome has nothing left: the common
+        // case costs one check, not a call.
+        if self.shared.is_none() {
+            return;
+        }
         // Drop cannot report a close error; `cancel` is how to see it. A
         // panicking close was caught in `give_up`, so nothing unwinds here.
         let _ = self.give_up();

@@ -6,7 +6,7 @@
 //! `PROPTEST_CASES`); the long run, a million cases a property:
 //!
 //! ```sh
-//! PROPTEST_CASES=1000000 cargo test --release --test protocol_props
+//! PROPTEST_CASES=1000000 cargo test --release -p leakless-ecosystem-tests --test protocol_props
 //! ```
 
 use leakless::protocol::*;
