@@ -1,5 +1,5 @@
 //! The handoff and the connect under tokio: awaited on its runtime, dropped
-//! by its timeout, the connect spawned as a task with `TokioSleep`.
+//! by its timeout, the connect spawned as a task with tokio's timer.
 #![cfg(not(loom))]
 
 #[path = "../../common/mod.rs"]
@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::Tally;
-use leakless::connect::{TokioSleep, connect_async};
+use leakless::connect::{Sleep, connect_async};
 use leakless::sim::{Sim, SimConfig};
 use leakless::{Delivery, handoff};
 
@@ -38,6 +38,20 @@ async fn a_tokio_timeout_drops_the_future_and_the_late_completion_is_closed() {
 }
 
 // ---- the connect as a future --------------------------------------------------
+
+/// Tokio's timer as the connect's pause: what `leakless::connect::TokioSleep`
+/// (feature `tokio`) is, written here so that this member does not turn the
+/// feature on for the whole workspace.
+struct TokioSleep;
+
+impl Sleep for TokioSleep {
+    type Pause = tokio::time::Sleep;
+    fn sleep(&self, duration: Duration) -> Self::Pause {
+        tokio::time::sleep(duration)
+    }
+}
+
+// ---- --------------------------------------------------
 
 #[tokio::test]
 async fn connect_async_under_tokio() {
