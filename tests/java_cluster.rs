@@ -28,10 +28,9 @@ use leakless::connect::{
 use leakless::protocol::Layout;
 use rusteron_client::Aeron;
 
-const WAIT: Duration = Duration::from_secs(10);
-
-const INGRESS_STREAM: i32 = 101;
-const EGRESS_STREAM: i32 = 102;
+use common::cluster::{
+    EGRESS_STREAM, INGRESS_STREAM, WAIT, assert_nothing_left, echo, keep_alive_until,
+};
 const EPHEMERAL_EGRESS: &str = "aeron:udp?endpoint=localhost:0";
 
 /// The client's configuration for the prepared Aeron version, without
@@ -63,17 +62,6 @@ fn every_member(members: usize) -> ConnectConfig {
 /// The configuration for the one-node cluster.
 fn config(timeout: Duration) -> ConnectConfig {
     base(timeout).member(0, member_channel(0))
-}
-
-/// Sends `text` and expects it back, alone.
-fn echo(client: &mut Client<AeronDriver>, text: &[u8]) {
-    assert!(eventually(WAIT, || client.offer(text).is_ok()));
-    let mut got = Vec::new();
-    assert!(eventually(WAIT, || {
-        client.poll_egress(|payload| got.push(payload.to_vec()));
-        !got.is_empty()
-    }));
-    assert_eq!(got, vec![text.to_vec()]);
 }
 
 #[test]
@@ -245,48 +233,6 @@ fn assert_ingress_only_to(observer: &Aeron, member: usize) {
         "ingress publications: {:?}, expected only member {member}'s",
         publication_channels(observer, INGRESS_STREAM)
     );
-}
-
-/// Asserts that the client left nothing: in leakless's audit (every
-/// resource created was closed, once; no add in flight) and in the media
-/// driver's own counters (no ingress publication, no egress subscription).
-fn assert_nothing_left(driver: &AeronDriver, observer: &Aeron) {
-    assert!(eventually(WAIT, || driver.ledger().live() == 0
-        && driver.in_flight() == 0));
-    let audit = driver.ledger();
-    assert_eq!(audit.double_closes, 0);
-    assert_eq!(audit.created_publications, audit.closed_publications);
-    assert_eq!(audit.created_subscriptions, audit.closed_subscriptions);
-    assert!(
-        eventually(WAIT, || driver_counts(observer, INGRESS_STREAM)
-            .publications
-            == 0
-            && driver_counts(observer, EGRESS_STREAM).subscriptions == 0),
-        "the media driver still has {:?}",
-        (
-            driver_counts(observer, INGRESS_STREAM),
-            driver_counts(observer, EGRESS_STREAM)
-        )
-    );
-}
-
-/// Keeps the session alive and reads egress until `done` holds or `within`
-/// passes; returns whether it held.
-fn keep_alive_until(
-    client: &mut Client<AeronDriver>,
-    within: Duration,
-    mut done: impl FnMut(&Client<AeronDriver>) -> bool,
-) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        client.poll_egress(|_| {});
-        if done(client) {
-            return true;
-        }
-        let _ = client.send_keep_alive();
-        thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 #[test]

@@ -166,11 +166,11 @@ pub fn progress_bar(attempts: u64) -> ProgressBar {
 }
 
 /// How an attempt waits between polls: spin a little, yield a little,
-/// then sleep, never longer than a tenth of the deadline. (Yielding on
+/// then sleep, never longer than a fortieth of the deadline. (Yielding on
 /// every poll, as the soak did, spent most of a million-attempt run in the
 /// kernel: sched_yield on every poll of every attempt.)
 pub fn idle(deadline: Duration) -> Backoff {
-    Backoff::new(100, 10, deadline / 10)
+    Backoff::new(100, 10, deadline / 40)
 }
 
 /// xorshift64*, for the workload's own draws (leader changes).

@@ -34,6 +34,10 @@ import java.util.concurrent.TimeUnit;
  * makes it member i of a three-node cluster on localhost. Member i listens on
  * ingress 20110+i, consensus 20220+i, log 20330+i, catchup 20440+i and
  * archive control 8010+i (the same ports as the 1.15.1 node in aeron-1.15/).
+ * {@code -Dleakless.hosts=h0,h1,h2} puts member i on host hi instead of
+ * localhost (the network lab: each node in a namespace of its own), and
+ * {@code -Dleakless.keep=true} keeps the node's archive and cluster
+ * directories from an earlier run, so that a restarted node rejoins.
  *
  * It prints ROLE role, SESSION_OPEN id, SESSION_CLOSE id reason,
  * AUTHENTICATED id and REJECTED id, and READY once launched.
@@ -105,12 +109,24 @@ public final class EchoNode {
         String aeronDir = base + "/aeron";
         int memberId = Integer.getInteger("leakless.member", 0);
         int memberCount = Integer.getInteger("leakless.members", 1);
+        String[] hosts = new String[memberCount];
+        Arrays.fill(hosts, "localhost");
+        String hostList = System.getProperty("leakless.hosts");
+        if (hostList != null) {
+            String[] given = hostList.split(",");
+            for (int i = 0; i < memberCount && i < given.length; i++) hosts[i] = given[i].trim();
+        }
+        boolean keep = Boolean.getBoolean("leakless.keep");
+        String me = hosts[memberId];
         StringBuilder all = new StringBuilder();
         for (int i = 0; i < memberCount; i++) {
             if (i > 0) all.append('|');
-            all.append(i).append(",localhost:").append(20110 + i).append(",localhost:").append(20220 + i)
-                .append(",localhost:").append(20330 + i).append(",localhost:").append(20440 + i)
-                .append(",localhost:").append(8010 + i);
+            String h = hosts[i];
+            all.append(i).append(',').append(h).append(':').append(20110 + i)
+                .append(',').append(h).append(':').append(20220 + i)
+                .append(',').append(h).append(':').append(20330 + i)
+                .append(',').append(h).append(':').append(20440 + i)
+                .append(',').append(h).append(':').append(8010 + i);
         }
 
         MediaDriver.Context driver = new MediaDriver.Context()
@@ -121,12 +137,12 @@ public final class EchoNode {
         Archive.Context archive = new Archive.Context()
             .aeronDirectoryName(aeronDir)
             .archiveDir(new File(base, "archive"))
-            .controlChannel("aeron:udp?endpoint=localhost:" + (8010 + memberId))
+            .controlChannel("aeron:udp?endpoint=" + me + ":" + (8010 + memberId))
             .localControlChannel("aeron:ipc?term-length=64k")
-            .replicationChannel("aeron:udp?endpoint=localhost:0")
+            .replicationChannel("aeron:udp?endpoint=" + me + ":0")
             .recordingEventsEnabled(false)
             .threadingMode(ArchiveThreadingMode.SHARED)
-            .deleteArchiveOnStart(true);
+            .deleteArchiveOnStart(!keep);
         // The consensus module and the service reach their own archive over IPC.
         AeronArchive.Context archiveClient = new AeronArchive.Context()
             .controlRequestChannel(archive.localControlChannel())
@@ -149,10 +165,10 @@ public final class EchoNode {
             // No endpoint: the leader publishes the log on a manual
             // multi-destination channel and adds each follower's log endpoint.
             .logChannel("aeron:udp?term-length=256k")
-            .replicationChannel("aeron:udp?endpoint=localhost:0")
+            .replicationChannel("aeron:udp?endpoint=" + me + ":0")
             .archiveContext(archiveClient.clone())
             .aeronDirectoryName(aeronDir)
-            .deleteDirOnStart(true);
+            .deleteDirOnStart(!keep);
         if (args.length > 1) {
             byte[] secret = args[1].getBytes(StandardCharsets.US_ASCII);
             consensus.authenticatorSupplier(() -> new SecretAuthenticator(secret));

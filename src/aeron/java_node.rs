@@ -23,6 +23,18 @@ pub struct JavaNode {
     stdin: Option<ChildStdin>,
     lines: Arc<Mutex<Vec<String>>>,
     dir: std::path::PathBuf,
+    /// Keep `dir` when the node goes (it is to be restarted from it).
+    keep_dir: bool,
+}
+
+/// Where a cluster's nodes run: on localhost (the default), or each on its
+/// own host of the network lab (`interop/java-cluster/netlab.sh`).
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    /// Member i runs in network namespace `namespaces[i]`, if given.
+    pub namespaces: Vec<String>,
+    /// Member i's address (`-Dleakless.hosts`), if given.
+    pub hosts: Vec<String>,
 }
 
 fn env(name: &str) -> Result<String, AeronError> {
@@ -54,6 +66,15 @@ pub fn java_layout() -> Layout {
     }
 }
 
+/// Member `member`'s directory (its media driver, archive and cluster log),
+/// one per test process.
+fn node_dir(member: usize) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "leakless-java-node-{}-{member}",
+        std::process::id()
+    ))
+}
+
 impl JavaNode {
     /// Starts a one-node cluster and waits (up to a minute) until it leads.
     pub fn start() -> Result<JavaNode, AeronError> {
@@ -63,7 +84,7 @@ impl JavaNode {
     /// Starts a one-node cluster with extra arguments (a secret: it then
     /// challenges every session) and waits until it leads.
     pub fn start_with(extra: &[&str]) -> Result<JavaNode, AeronError> {
-        let node = Self::spawn(0, 1, extra)?;
+        let node = Self::spawn(0, 1, extra, &Placement::default(), false)?;
         if eventually(Duration::from_secs(60), || node.is_leader()) {
             Ok(node)
         } else {
@@ -74,22 +95,40 @@ impl JavaNode {
         }
     }
 
-    /// Starts member `member` of a `members`-node cluster, without waiting.
-    fn spawn(member: usize, members: usize, extra: &[&str]) -> Result<JavaNode, AeronError> {
+    /// Starts member `member` of a `members`-node cluster, without waiting;
+    /// `rejoin`: from the directory an earlier run of it kept.
+    fn spawn(
+        member: usize,
+        members: usize,
+        extra: &[&str],
+        placement: &Placement,
+        rejoin: bool,
+    ) -> Result<JavaNode, AeronError> {
         let java = env("LEAKLESS_JAVA")?;
         let classpath = env("LEAKLESS_AERON_CLASSPATH")?;
         // Current Agrona needs `--add-exports` on Java 17; none for 1.15.1.
         let options = std::env::var("LEAKLESS_JAVA_OPTS").unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!(
-            "leakless-java-node-{}-{member}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = node_dir(member);
+        if !rejoin {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         std::fs::create_dir_all(&dir).map_err(|e| AeronError::Client(e.to_string()))?;
-        let mut child = Command::new(java)
+        let mut command = match placement.namespaces.get(member) {
+            Some(namespace) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", namespace.as_str(), java.as_str()]);
+                command
+            }
+            None => Command::new(&java),
+        };
+        if !placement.hosts.is_empty() {
+            command.arg(format!("-Dleakless.hosts={}", placement.hosts.join(",")));
+        }
+        let mut child = command
             .args(options.split_whitespace())
             .arg(format!("-Dleakless.member={member}"))
             .arg(format!("-Dleakless.members={members}"))
+            .arg(format!("-Dleakless.keep={rejoin}"))
             .arg("-cp")
             .arg(classpath)
             .arg("EchoNode")
@@ -116,6 +155,7 @@ impl JavaNode {
             stdin,
             lines,
             dir,
+            keep_dir: false,
         })
     }
 
@@ -167,7 +207,9 @@ impl Drop for JavaNode {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -176,17 +218,30 @@ impl Drop for JavaNode {
 pub struct JavaCluster {
     /// By member id; `None` once stopped.
     nodes: Vec<Option<JavaNode>>,
+    placement: Placement,
+    /// Members killed with their directories kept, to be restarted.
+    kept: Vec<usize>,
 }
 
 impl JavaCluster {
     /// Starts `members` nodes and waits (up to two minutes) until one of
     /// them leads.
     pub fn start(members: usize) -> Result<JavaCluster, AeronError> {
+        Self::start_placed(members, Placement::default())
+    }
+
+    /// Starts `members` nodes where `placement` says (each in its own
+    /// network namespace, on its own address) and waits until one leads.
+    pub fn start_placed(members: usize, placement: Placement) -> Result<JavaCluster, AeronError> {
         let mut nodes = Vec::with_capacity(members);
         for member in 0..members {
-            nodes.push(Some(JavaNode::spawn(member, members, &[])?));
+            nodes.push(Some(JavaNode::spawn(member, members, &[], &placement, false)?));
         }
-        let cluster = JavaCluster { nodes };
+        let cluster = JavaCluster {
+            nodes,
+            placement,
+            kept: Vec::new(),
+        };
         if eventually(Duration::from_secs(120), || cluster.leader().is_some()) {
             Ok(cluster)
         } else {
@@ -225,13 +280,42 @@ impl JavaCluster {
             // Drop reaps it and removes its directory.
         }
     }
+
+    /// Kills member `member` at once (SIGKILL) and keeps its directory
+    /// (archive, cluster log), so that [`restart`](Self::restart) rejoins.
+    pub fn kill_keeping_directory(&mut self, member: usize) {
+        if let Some(mut node) = self.nodes.get_mut(member).and_then(Option::take) {
+            node.keep_dir = true;
+            let _ = node.child.kill();
+            self.kept.push(member);
+        }
+    }
+
+    /// Starts member `member` again from the directory its killed run
+    /// kept: it rejoins the cluster (catching up from the leader).
+    pub fn restart(&mut self, member: usize) -> Result<(), AeronError> {
+        let members = self.nodes.len();
+        if member >= members || self.nodes[member].is_some() {
+            return Err(AeronError::Client(format!(
+                "member {member} is not a stopped member of this cluster of {members}"
+            )));
+        }
+        self.kept.retain(|&kept| kept != member);
+        let node = JavaNode::spawn(member, members, &[], &self.placement, true)?;
+        self.nodes[member] = Some(node);
+        Ok(())
+    }
 }
 
 impl Drop for JavaCluster {
-    /// Asks every node to stop at once, so their shutdowns overlap.
+    /// Asks every node to stop at once, so their shutdowns overlap, and
+    /// removes the directories of members killed and never restarted.
     fn drop(&mut self) {
         for node in self.nodes.iter_mut().flatten() {
             drop(node.stdin.take());
+        }
+        for &member in &self.kept {
+            let _ = std::fs::remove_dir_all(node_dir(member));
         }
     }
 }

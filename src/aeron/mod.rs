@@ -14,6 +14,8 @@
 mod driver;
 #[cfg(feature = "java-cluster")]
 mod java_node;
+#[cfg(feature = "java-cluster")]
+mod netlab;
 pub mod testing;
 
 pub use driver::{AddCounts, AeronDriver, AeronError, AeronOptions, Publication, Subscription};

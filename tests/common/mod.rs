@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use leakless::Close;
 
+#[cfg(all(feature = "java-cluster", not(loom)))]
+pub mod cluster;
+
 /// Counts resources created and closed, and closes of a resource that was
 /// already closed.
 #[derive(Debug, Default)]
