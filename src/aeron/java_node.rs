@@ -66,6 +66,10 @@ pub fn java_layout() -> Layout {
     }
 }
 
+/// How long after a node is killed its mark files stop looking alive to a
+/// new run (Aeron's liveness timeout, 10 s, and a margin).
+pub const MARK_FILE_STALE: Duration = Duration::from_secs(12);
+
 /// Member `member`'s directory (its media driver, archive and cluster log),
 /// one per test process.
 fn node_dir(member: usize) -> std::path::PathBuf {
@@ -136,7 +140,13 @@ impl JavaNode {
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Kept beside the node's state, for a test that must say why a
+            // node did not come up (see `errors`).
+            .stderr(
+                std::fs::File::create(dir.join("stderr.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
             .spawn()
             .map_err(|e| AeronError::Client(format!("could not start java: {e}")))?;
         let stdin = child.stdin.take();
@@ -179,6 +189,11 @@ impl JavaNode {
         self.lines.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// What the node wrote to its standard error so far (its exceptions).
+    pub fn errors(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
+    }
+
     /// Whether the node printed a line starting with `prefix`.
     pub fn saw(&self, prefix: &str) -> bool {
         self.count(prefix) > 0
@@ -219,8 +234,9 @@ pub struct JavaCluster {
     /// By member id; `None` once stopped.
     nodes: Vec<Option<JavaNode>>,
     placement: Placement,
-    /// Members killed with their directories kept, to be restarted.
-    kept: Vec<usize>,
+    /// Members killed with their directories kept, to be restarted, and
+    /// when they were killed.
+    kept: Vec<(usize, Instant)>,
 }
 
 impl JavaCluster {
@@ -235,7 +251,13 @@ impl JavaCluster {
     pub fn start_placed(members: usize, placement: Placement) -> Result<JavaCluster, AeronError> {
         let mut nodes = Vec::with_capacity(members);
         for member in 0..members {
-            nodes.push(Some(JavaNode::spawn(member, members, &[], &placement, false)?));
+            nodes.push(Some(JavaNode::spawn(
+                member,
+                members,
+                &[],
+                &placement,
+                false,
+            )?));
         }
         let cluster = JavaCluster {
             nodes,
@@ -287,20 +309,36 @@ impl JavaCluster {
         if let Some(mut node) = self.nodes.get_mut(member).and_then(Option::take) {
             node.keep_dir = true;
             let _ = node.child.kill();
-            self.kept.push(member);
+            self.kept.push((member, Instant::now()));
         }
     }
 
     /// Starts member `member` again from the directory its killed run
     /// kept: it rejoins the cluster (catching up from the leader).
+    ///
+    /// Aeron refuses to start an archive or consensus module whose mark
+    /// file looks alive (written within its liveness timeout, 10 s), as a
+    /// crashed node's does for a while; so this first waits until
+    /// [`MARK_FILE_STALE`] has passed since the kill.
     pub fn restart(&mut self, member: usize) -> Result<(), AeronError> {
         let members = self.nodes.len();
-        if member >= members || self.nodes[member].is_some() {
+        let killed = self
+            .kept
+            .iter()
+            .find(|(kept, _)| *kept == member)
+            .map(|k| k.1);
+        let (Some(killed), true) = (killed, member < members && self.nodes[member].is_none())
+        else {
             return Err(AeronError::Client(format!(
-                "member {member} is not a stopped member of this cluster of {members}"
+                "member {member} is not a member of this cluster of {members} killed with its directory kept"
             )));
+        };
+        let stale = killed + MARK_FILE_STALE;
+        let now = Instant::now();
+        if stale > now {
+            thread::sleep(stale - now);
         }
-        self.kept.retain(|&kept| kept != member);
+        self.kept.retain(|&(kept, _)| kept != member);
         let node = JavaNode::spawn(member, members, &[], &self.placement, true)?;
         self.nodes[member] = Some(node);
         Ok(())
@@ -314,7 +352,7 @@ impl Drop for JavaCluster {
         for node in self.nodes.iter_mut().flatten() {
             drop(node.stdin.take());
         }
-        for &member in &self.kept {
+        for &(member, _) in &self.kept {
             let _ = std::fs::remove_dir_all(node_dir(member));
         }
     }

@@ -76,8 +76,14 @@ impl NetLab {
     /// arrives from the other (a partition: nothing is refused, packets
     /// vanish).
     pub fn cut(&self, a: Host, b: Host) -> Result<(), AeronError> {
-        self.nft(a, &format!("add element inet llab cut {{ {} }}", b.address()))?;
-        self.nft(b, &format!("add element inet llab cut {{ {} }}", a.address()))?;
+        self.nft(
+            a,
+            &format!("add element inet llab cut {{ {} }}", b.address()),
+        )?;
+        self.nft(
+            b,
+            &format!("add element inet llab cut {{ {} }}", a.address()),
+        )?;
         self.cut
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -97,8 +103,14 @@ impl NetLab {
 
     /// Heals the link between `a` and `b`.
     pub fn heal(&self, a: Host, b: Host) -> Result<(), AeronError> {
-        self.nft(a, &format!("delete element inet llab cut {{ {} }}", b.address()))?;
-        self.nft(b, &format!("delete element inet llab cut {{ {} }}", a.address()))?;
+        self.nft(
+            a,
+            &format!("delete element inet llab cut {{ {} }}", b.address()),
+        )?;
+        self.nft(
+            b,
+            &format!("delete element inet llab cut {{ {} }}", a.address()),
+        )?;
         self.cut
             .lock()
             .unwrap_or_else(|p| p.into_inner())
