@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 use leakless::aeron::testing::{
-    Responder, SteppedDriver, driver_counts, eventually, ingress_endpoint,
+    Responder, SteppedDriver, driver_counts, eventually, ingress_endpoint, receive_channels,
 };
 use leakless::aeron::{AeronDriver, AeronError};
 use leakless::connect::{AsyncConnect, Cleanup, ConnectConfig, Pending, Progress, Subscribed};
@@ -73,20 +73,45 @@ pub enum Peer {
     /// (feature `java-cluster`; the version interop/java-cluster/prepare.sh
     /// built).
     JavaCluster(usize),
+    /// Three Java nodes each on a host of the network lab, the client on
+    /// its own, with links cut and healed and nodes killed and restarted
+    /// during each run (`--faults network`; interop/java-cluster/netlab.sh).
+    NetworkLab,
 }
 
-/// Starts the Java cluster a `JavaCluster` peer names, once for the whole
-/// soak; keep the returned value alive for it. Nothing for the responder,
-/// which each run starts on its own media driver.
-pub fn start_cluster(peer: Peer) -> Result<Box<dyn std::any::Any>, AeronError> {
+/// The cluster a soak runs against, kept for the whole soak (both
+/// policies, every round, the same nodes), and the lab it runs in.
+#[derive(Default)]
+pub struct Cluster {
+    #[cfg(feature = "java-cluster")]
+    java: Option<leakless::aeron::testing::JavaCluster>,
+    #[cfg(feature = "java-cluster")]
+    lab: Option<leakless::aeron::testing::NetLab>,
+}
+
+/// Starts the Java cluster a `JavaCluster` or `NetworkLab` peer names, once
+/// for the whole soak. Nothing for the responder, which each run starts on
+/// its own media driver.
+pub fn start_cluster(peer: Peer) -> Result<Cluster, AeronError> {
     match peer {
-        Peer::Responder => Ok(Box::new(())),
+        Peer::Responder => Ok(Cluster::default()),
         #[cfg(feature = "java-cluster")]
-        Peer::JavaCluster(members) => Ok(Box::new(leakless::aeron::testing::JavaCluster::start(
-            members,
-        )?)),
+        Peer::JavaCluster(members) => Ok(Cluster {
+            java: Some(leakless::aeron::testing::JavaCluster::start(members)?),
+            lab: None,
+        }),
+        #[cfg(feature = "java-cluster")]
+        Peer::NetworkLab => {
+            use leakless::aeron::testing::{JavaCluster, LAB_MEMBERS, NetLab};
+            let lab = NetLab::open()?;
+            let java = JavaCluster::start_placed(LAB_MEMBERS, lab.placement())?;
+            Ok(Cluster {
+                java: Some(java),
+                lab: Some(lab),
+            })
+        }
         #[cfg(not(feature = "java-cluster"))]
-        Peer::JavaCluster(_) => Err(AeronError::Client(String::from(
+        Peer::JavaCluster(_) | Peer::NetworkLab => Err(AeronError::Client(String::from(
             "built without the java-cluster feature",
         ))),
     }
@@ -97,7 +122,7 @@ pub fn start_cluster(peer: Peer) -> Result<Box<dyn std::any::Any>, AeronError> {
 fn start_responder(peer: Peer, media: &SteppedDriver) -> Result<Option<Responder>, AeronError> {
     match peer {
         Peer::Responder => Ok(Some(Responder::start(media, "aeron:ipc", INGRESS_STREAM)?)),
-        Peer::JavaCluster(_) => Ok(None),
+        Peer::JavaCluster(_) | Peer::NetworkLab => Ok(None),
     }
 }
 
@@ -126,6 +151,22 @@ fn peer_config(peer: Peer, deadline: Duration) -> ConnectConfig {
                 )
             },
         ),
+        // The lab: the egress on the client host's address, each member
+        // on its own host.
+        Peer::NetworkLab => (0..3).fold(
+            ConnectConfig::new("aeron:udp?endpoint=10.231.0.10:0", EGRESS_STREAM)
+                .layout(java_layout()),
+            |config, member| {
+                config.member(
+                    member as i32,
+                    format!(
+                        "aeron:udp?endpoint=10.231.0.{}:{}",
+                        20 + member,
+                        20110 + member
+                    ),
+                )
+            },
+        ),
     }
     .ingress_stream_id(INGRESS_STREAM)
     .timeout(deadline)
@@ -135,6 +176,7 @@ pub fn run<C: Cleanup>(
     args: &Args,
     progress: &ProgressBar,
     peer: Peer,
+    cluster: &mut Cluster,
 ) -> Result<Outcome, AeronError> {
     progress.set_message(format!("{} ({peer:?})", C::NAME));
     let media = SteppedDriver::launch()?;
@@ -153,6 +195,14 @@ pub fn run<C: Cleanup>(
             driver_counts(&observer, EGRESS_STREAM).subscriptions
                 + driver_counts(&observer, INGRESS_STREAM).publications
         }
+        // In the lab the client's driver holds only this client's
+        // resources: a receive channel per egress subscription (each on an
+        // ephemeral endpoint of its own), a publisher limit per ingress
+        // channel (publications to the same member share one: a lower
+        // bound).
+        Peer::NetworkLab => {
+            receive_channels(&observer) + driver_counts(&observer, INGRESS_STREAM).publications
+        }
         Peer::JavaCluster(_) => driver.ledger().live(),
     };
     let mut dice = Dice(args.seed | 1);
@@ -160,9 +210,11 @@ pub fn run<C: Cleanup>(
     let span = (max - min).as_nanos() as u64;
     let sample_every = (args.attempts / 1_000).max(1);
     let mut outcome = Outcome::new(C::NAME);
+    let mut faults = faults::Injector::new(args, peer);
     let started = Instant::now();
     while outcome.attempts < args.attempts {
         outcome.attempts += 1;
+        faults.step(outcome.attempts, &mut dice, cluster, &mut outcome)?;
         let config = peer_config(peer, args.deadline_ms);
         let release_at = Instant::now() + min + Duration::from_nanos(dice.below(span));
         media.hold();
@@ -186,7 +238,9 @@ pub fn run<C: Cleanup>(
             )
         });
         media.release();
+        let connected = result.is_ok();
         outcome.record(result, attempt_started);
+        faults.attempted(connected, &mut outcome);
         progress.inc(1);
         if outcome.attempts % sample_every == 0 {
             let now = live();
@@ -194,6 +248,7 @@ pub fn run<C: Cleanup>(
             outcome.samples.push((outcome.attempts, now));
         }
     }
+    faults.end(cluster)?;
     // Every add resolved (created, failed or cancelled), then a fence: the
     // driver has processed everything before it. What is live now stays.
     eventually(Duration::from_secs(10), || driver.in_flight() == 0);
@@ -206,6 +261,17 @@ pub fn run<C: Cleanup>(
     std::thread::sleep(leakless::aeron::testing::TIMER_INTERVAL * 20);
     outcome.elapsed = started.elapsed();
     match peer {
+        Peer::NetworkLab => {
+            // A receive channel whose subscription just closed lingers a
+            // moment in the driver (CLOSING): give the count the time to
+            // come down to what the audit says is live, then read it.
+            eventually(Duration::from_secs(10), || {
+                receive_channels(&observer) <= driver.ledger().live_subscriptions
+            });
+            outcome.ledger.live_subscriptions = receive_channels(&observer);
+            outcome.ledger.live_publications =
+                driver_counts(&observer, INGRESS_STREAM).publications;
+        }
         Peer::Responder => {
             outcome.ledger.live_subscriptions =
                 driver_counts(&observer, EGRESS_STREAM).subscriptions;
@@ -226,4 +292,159 @@ pub fn run<C: Cleanup>(
     outcome.rss_after_kib = rss::kib();
     drop(fence);
     Ok(outcome)
+}
+
+/// The network faults of `--faults network`: every so many attempts one
+/// fault (a link cut, or a node killed), healed (or restarted) half that
+/// many attempts later.
+#[cfg(feature = "java-cluster")]
+mod faults {
+    use leakless::aeron::AeronError;
+    use leakless::aeron::testing::{Host, LAB_MEMBERS};
+
+    use super::{Cluster, Dice, Peer};
+    use crate::cli::Args;
+    use crate::workload::Outcome;
+
+    enum Fault {
+        Cut(Host, Host),
+        Killed(usize),
+    }
+
+    pub struct Injector {
+        on: bool,
+        every: u64,
+        left: u64,
+        active: Option<(Fault, u64)>,
+        awaiting_connect: bool,
+    }
+
+    impl Injector {
+        pub fn new(args: &Args, peer: Peer) -> Self {
+            let rounds = args.rounds.min(args.attempts).max(1);
+            let per_run = args.attempts / rounds;
+            Injector {
+                on: peer == Peer::NetworkLab,
+                every: (per_run / (args.network_faults + 1)).max(2),
+                left: args.network_faults,
+                active: None,
+                awaiting_connect: false,
+            }
+        }
+
+        /// Before attempt `attempt`: heal a fault that has lasted long
+        /// enough, or inject the next one.
+        pub fn step(
+            &mut self,
+            attempt: u64,
+            dice: &mut Dice,
+            cluster: &mut Cluster,
+            outcome: &mut Outcome,
+        ) -> Result<(), AeronError> {
+            if !self.on {
+                return Ok(());
+            }
+            if let Some((_, heal_at)) = &self.active {
+                if attempt >= *heal_at {
+                    self.heal(cluster)?;
+                    outcome.heals += 1;
+                    self.awaiting_connect = true;
+                }
+                return Ok(());
+            }
+            if self.left == 0 || attempt % self.every != 0 {
+                return Ok(());
+            }
+            let (Some(java), Some(lab)) = (cluster.java.as_mut(), cluster.lab.as_ref()) else {
+                return Ok(());
+            };
+            let member = dice.below(LAB_MEMBERS as u64) as usize;
+            let fault = match dice.below(3) {
+                0 => {
+                    lab.cut(Host::Client, Host::Member(member))?;
+                    Fault::Cut(Host::Client, Host::Member(member))
+                }
+                1 => {
+                    let other = (member + 1 + dice.below(2) as usize) % LAB_MEMBERS;
+                    lab.cut(Host::Member(member), Host::Member(other))?;
+                    Fault::Cut(Host::Member(member), Host::Member(other))
+                }
+                _ => {
+                    java.kill_keeping_directory(member);
+                    Fault::Killed(member)
+                }
+            };
+            self.left -= 1;
+            outcome.faults += 1;
+            self.active = Some((fault, attempt + (self.every / 2).max(1)));
+            Ok(())
+        }
+
+        /// After an attempt: the first connect after a heal is counted.
+        pub fn attempted(&mut self, connected: bool, outcome: &mut Outcome) {
+            if connected && self.awaiting_connect {
+                outcome.heals_then_connected += 1;
+                self.awaiting_connect = false;
+            }
+        }
+
+        /// The run's end: a fault still active is healed (not counted: no
+        /// attempt follows it).
+        pub fn end(&mut self, cluster: &mut Cluster) -> Result<(), AeronError> {
+            if self.active.is_some() {
+                self.heal(cluster)?;
+            }
+            self.awaiting_connect = false;
+            Ok(())
+        }
+
+        fn heal(&mut self, cluster: &mut Cluster) -> Result<(), AeronError> {
+            match self.active.take() {
+                Some((Fault::Cut(a, b), _)) => {
+                    if let Some(lab) = cluster.lab.as_ref() {
+                        lab.heal(a, b)?;
+                    }
+                }
+                Some((Fault::Killed(member), _)) => {
+                    if let Some(java) = cluster.java.as_mut() {
+                        // Waits for the killed run's mark files to go stale.
+                        java.restart(member)?;
+                    }
+                }
+                None => {}
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Without the java-cluster feature there is no lab: no faults.
+#[cfg(not(feature = "java-cluster"))]
+mod faults {
+    use leakless::aeron::AeronError;
+
+    use super::{Cluster, Dice, Peer};
+    use crate::cli::Args;
+    use crate::workload::Outcome;
+
+    pub struct Injector;
+
+    impl Injector {
+        pub fn new(_: &Args, _: Peer) -> Self {
+            Injector
+        }
+        pub fn step(
+            &mut self,
+            _: u64,
+            _: &mut Dice,
+            _: &mut Cluster,
+            _: &mut Outcome,
+        ) -> Result<(), AeronError> {
+            Ok(())
+        }
+        pub fn attempted(&mut self, _: bool, _: &mut Outcome) {}
+        pub fn end(&mut self, _: &mut Cluster) -> Result<(), AeronError> {
+            Ok(())
+        }
+    }
 }

@@ -59,6 +59,24 @@ pub struct Args {
     /// java-cluster` and interop/java-cluster/prepare.sh).
     #[arg(long, value_enum, default_value_t = Transport::Sim)]
     pub transport: Transport,
+    /// `network` (with `--transport java-cluster --members 3`, inside the
+    /// network lab: `interop/java-cluster/netlab.sh run ...`): during each
+    /// run, cut and heal random links (client-member, member-member) and
+    /// kill and restart random nodes, `--network-faults` of them.
+    #[arg(long, value_enum, default_value_t = Faults::None)]
+    pub faults: Faults,
+    /// How many network faults each run injects (`--faults network`).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub network_faults: u64,
+}
+
+/// Which faults beyond the simulated ones the soak injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Faults {
+    /// None beyond `--fault-rate`'s.
+    None,
+    /// Network partitions and node restarts (the network lab).
+    Network,
 }
 
 /// Which transport the soak runs on.

@@ -119,7 +119,16 @@ fn aeron_runs(
     progress: &indicatif::ProgressBar,
     java: bool,
 ) -> (workload::Outcome, workload::Outcome) {
-    let peer = if java {
+    let network = args.faults == cli::Faults::Network;
+    if network && !(java && args.members == 3) {
+        eprintln!(
+            "--faults network needs --transport java-cluster --members 3 (in the network lab)"
+        );
+        std::process::exit(2);
+    }
+    let peer = if network {
+        aeron_transport::Peer::NetworkLab
+    } else if java {
         if !(1..=3).contains(&args.members) {
             eprintln!(
                 "--transport java-cluster runs 1 to 3 Java nodes on this machine, not {}",
@@ -136,11 +145,21 @@ fn aeron_runs(
         std::process::exit(2);
     };
     // One cluster for every round and both policies: the same node(s).
-    let _cluster = aeron_transport::start_cluster(peer).unwrap_or_else(|error| fail(error));
+    let mut cluster = aeron_transport::start_cluster(peer).unwrap_or_else(|error| fail(error));
     rounds(args, |round, leakless_first| {
-        let run_leakless = || aeron_transport::run::<Leakless>(round, progress, peer);
-        let run_naive = || aeron_transport::run::<Naive>(round, progress, peer);
-        let (leakless, naive) = in_order(leakless_first, run_leakless, run_naive);
+        let (leakless, naive) = if leakless_first {
+            let leakless = aeron_transport::run::<Leakless>(round, progress, peer, &mut cluster);
+            (
+                leakless,
+                aeron_transport::run::<Naive>(round, progress, peer, &mut cluster),
+            )
+        } else {
+            let naive = aeron_transport::run::<Naive>(round, progress, peer, &mut cluster);
+            (
+                aeron_transport::run::<Leakless>(round, progress, peer, &mut cluster),
+                naive,
+            )
+        };
         (
             leakless.unwrap_or_else(|error| fail(error)),
             naive.unwrap_or_else(|error| fail(error)),

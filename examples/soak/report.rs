@@ -32,6 +32,10 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) ->
         ("attempts", Box::new(|o| o.attempts.to_string())),
         ("connected", Box::new(|o| o.connected.to_string())),
         ("timed out", Box::new(|o| o.timed_out.to_string())),
+        (
+            "  in Pending / Subscribed",
+            Box::new(|o| format!("{} / {}", o.timed_out_in[0], o.timed_out_in[1])),
+        ),
         ("failed", Box::new(|o| o.failed.to_string())),
         (
             "late completions closed",
@@ -78,6 +82,17 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) ->
             Box::new(|o| format!("{:.1}", o.elapsed.as_secs_f64())),
         ),
     ];
+    let mut rows = rows;
+    if naive.faults + leakless.faults > 0 {
+        rows.push((
+            "network faults injected",
+            Box::new(|o| o.faults.to_string()),
+        ));
+        rows.push((
+            "heals, then a connect",
+            Box::new(|o| format!("{} of {}", o.heals_then_connected, o.heals)),
+        ));
+    }
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -136,6 +151,13 @@ fn outcome_json(outcome: &Outcome) -> Value {
         "attempts": outcome.attempts,
         "connected": outcome.connected,
         "timed_out": outcome.timed_out,
+        "timed_out_in": {
+            "pending": outcome.timed_out_in[0],
+            "subscribed": outcome.timed_out_in[1],
+        },
+        "network_faults": outcome.faults,
+        "heals": outcome.heals,
+        "heals_then_connected": outcome.heals_then_connected,
         "failed": outcome.failed,
         "late_closes": outcome.late_closes(),
         "forgotten": outcome.released.forgotten,
@@ -173,6 +195,7 @@ pub fn json(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) -> 
             "retry": args.retry,
             "pool": args.pool,
             "transport": format!("{:?}", args.transport).to_lowercase(),
+            "faults": format!("{:?}", args.faults).to_lowercase(),
         },
         "naive": outcome_json(naive),
         "leakless": outcome_json(leakless),

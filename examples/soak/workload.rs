@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use leakless::Driver;
-use leakless::connect::{Backoff, Cleanup, Client, ConnectError, Failed, Released, connect_with};
+use leakless::connect::{
+    Backoff, Cleanup, Client, ConnectError, Failed, Released, StateName, connect_with,
+};
 use leakless::pool::{Pool, PoolConfig};
 use leakless::sim::{FaultProfile, LedgerSnapshot, Sim, SimConfig};
 
@@ -21,7 +23,14 @@ pub struct Outcome {
     pub attempts: u64,
     pub connected: u64,
     pub timed_out: u64,
+    /// Of those, timed out in Pending and in Subscribed.
+    pub timed_out_in: [u64; 2],
     pub failed: u64,
+    /// Network faults injected (`--faults network`), heals (a link healed
+    /// or a node restarted), and heals after which an attempt connected.
+    pub faults: u64,
+    pub heals: u64,
+    pub heals_then_connected: u64,
     /// Released by the attempts themselves (late closes, forgotten creations).
     pub released: Released,
     /// The driver's ledger once every creation has finished.
@@ -43,7 +52,11 @@ impl Outcome {
             attempts: 0,
             connected: 0,
             timed_out: 0,
+            timed_out_in: [0; 2],
             failed: 0,
+            faults: 0,
+            heals: 0,
+            heals_then_connected: 0,
             released: Released::default(),
             ledger: LedgerSnapshot::default(),
             latency: Histogram::new(),
@@ -79,7 +92,13 @@ impl Outcome {
             }
             Err(failed) => {
                 match failed.error {
-                    ConnectError::TimedOut { .. } => self.timed_out += 1,
+                    ConnectError::TimedOut { state, .. } => {
+                        self.timed_out += 1;
+                        match state {
+                            StateName::Pending => self.timed_out_in[0] += 1,
+                            _ => self.timed_out_in[1] += 1,
+                        }
+                    }
                     _ => self.failed += 1,
                 }
                 let transient = failed.error.is_transient();
@@ -114,7 +133,12 @@ impl Outcome {
         self.attempts += next.attempts;
         self.connected += next.connected;
         self.timed_out += next.timed_out;
+        self.timed_out_in[0] += next.timed_out_in[0];
+        self.timed_out_in[1] += next.timed_out_in[1];
         self.failed += next.failed;
+        self.faults += next.faults;
+        self.heals += next.heals;
+        self.heals_then_connected += next.heals_then_connected;
         self.released.absorb(next.released);
         let (mine, theirs) = (&mut self.ledger, next.ledger);
         mine.live_subscriptions += theirs.live_subscriptions;

@@ -9,6 +9,11 @@
 #   netlab.sh check-clean   # exit 1 if anything of the lab is left
 #   netlab.sh test [RUNS]   # up, the network-fault tests RUNS times (default
 #                           # 1), down -- also on failure
+#   netlab.sh run CMD...    # up, CMD in the client's namespace, down; e.g.
+#                           # the fault soak (build it first, outside):
+#     cargo build --release --features java-cluster --example soak
+#     bash interop/java-cluster/netlab.sh run target/release/examples/soak \
+#       --transport java-cluster --members 3 --faults network
 #
 # Hosts: client 10.231.0.10 (namespace llab-client), member i 10.231.0.2i
 # (llab-n0 .. llab-n2). A link is cut by dropping, in each of the two
@@ -130,13 +135,28 @@ for line in sys.stdin:
   check_clean
 }
 
+run_in_lab() {
+  trap down EXIT
+  up
+  local status=0
+  (cd "$root" && LEAKLESS_NETLAB=1 ip netns exec llab-client "$@") || status=$?
+  down
+  trap - EXIT
+  check_clean
+  return "$status"
+}
+
 case "${1:-}" in
   up) up ;;
+  run)
+    shift
+    run_in_lab "$@"
+    ;;
   down) down ;;
   check-clean) check_clean ;;
   test) test_runs "${2:-1}" ;;
   *)
-    echo "usage: $0 up | down | check-clean | test [RUNS]" >&2
+    echo "usage: $0 up | down | check-clean | test [RUNS] | run CMD..." >&2
     exit 2
     ;;
 esac
