@@ -23,7 +23,7 @@ use leakless::aeron::testing::{
     publication_channels, receive_channels, time_out_while_held,
 };
 use leakless::connect::{
-    Backoff, Cleanup, Client, ConnectConfig, ConnectError, Leakless, Naive, connect_with,
+    Backoff, Cleanup, ConnectConfig, ConnectError, Leakless, Naive, connect_with,
 };
 use leakless::protocol::Layout;
 use rusteron_client::Aeron;

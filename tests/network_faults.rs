@@ -24,8 +24,8 @@ use leakless::aeron::testing::{
     publication_channels,
 };
 use leakless::connect::{
-    AsyncConnect, Backoff, Client, ConnectConfig, Failed, Leakless, Pending, Progress, StateName,
-    Subscribed, connect_with,
+    AsyncConnect, Backoff, Client, ConnectConfig, Failed, Idle, Leakless, Pending, Progress, Stage,
+    StateName, Subscribed, connect_with,
 };
 use leakless::retry::{Retry, RetryPolicy};
 use rusteron_client::Aeron;
@@ -116,37 +116,40 @@ fn keep_alive_collecting(
     false
 }
 
+type Attempt<S> = AsyncConnect<S, AeronDriver, Leakless>;
+
 /// What an attempt ended with.
 type Ended = Result<Client<AeronDriver>, Failed>;
 
-/// Runs one attempt to its end, calling `during(state)` before every poll
-/// (where a test cuts a link at the moment it wants).
+/// Polls one state of an attempt until it moves on or fails, calling
+/// `during(state)` before every poll (where a test cuts a link at the
+/// moment it wants).
+fn stage<S: Stage, N>(
+    mut attempt: Attempt<S>,
+    during: &mut impl FnMut(StateName),
+    poll: fn(Attempt<S>) -> Progress<Attempt<S>, N>,
+) -> Result<N, Failed> {
+    let mut idle = Backoff::default();
+    loop {
+        during(attempt.state());
+        match poll(attempt) {
+            Progress::Pending(same) => attempt = same,
+            Progress::Ready(next) => return Ok(next),
+            Progress::Failed(failed) => return Err(failed),
+        }
+        idle.idle(false);
+    }
+}
+
+/// Runs one attempt to its end, calling `during(state)` before every poll.
 fn step_through(
     config: ConnectConfig,
     driver: &AeronDriver,
     mut during: impl FnMut(StateName),
 ) -> Ended {
-    let mut idle = Backoff::default();
-    let mut pending = AsyncConnect::<Pending, AeronDriver, Leakless>::start(driver.clone(), config)
-        .expect("a valid config");
-    let mut subscribed: AsyncConnect<Subscribed, AeronDriver, Leakless> = loop {
-        during(StateName::Pending);
-        match pending.poll() {
-            Progress::Pending(same) => pending = same,
-            Progress::Ready(next) => break next,
-            Progress::Failed(failed) => return Err(failed),
-        }
-        leakless::connect::Idle::idle(&mut idle, false);
-    };
-    loop {
-        during(StateName::Subscribed);
-        match subscribed.poll() {
-            Progress::Pending(same) => subscribed = same,
-            Progress::Ready(client) => return Ok(client),
-            Progress::Failed(failed) => return Err(failed),
-        }
-        leakless::connect::Idle::idle(&mut idle, false);
-    }
+    let pending = Attempt::<Pending>::start(driver.clone(), config).expect("a valid config");
+    let subscribed = stage(pending, &mut during, Attempt::<Pending>::poll)?;
+    stage(subscribed, &mut during, Attempt::<Subscribed>::poll)
 }
 
 /// The attempt connected, or failed with a typed timeout that names the

@@ -238,38 +238,40 @@ fn two_members() -> ConnectConfig {
         .member(1, "sim:shuttle-member-1")
 }
 
+/// Polls one state of an attempt until it moves on (returned), fails, or
+/// `left` polls are used up (then the attempt is given up: closed or
+/// dropped, as `close` says).
+fn stage<S: leakless::connect::Stage, N>(
+    mut attempt: Attempt<S>,
+    left: &mut usize,
+    close: bool,
+    poll: fn(Attempt<S>) -> Progress<Attempt<S>, N>,
+) -> Option<N> {
+    loop {
+        if *left == 0 {
+            give_up(attempt, close);
+            return None;
+        }
+        *left -= 1;
+        match poll(attempt) {
+            Progress::Pending(same) => attempt = same,
+            Progress::Ready(next) => return Some(next),
+            Progress::Failed(_) => return None,
+        }
+        thread::yield_now();
+    }
+}
+
 /// A client that gives up after `polls` polls (closing or dropping the
 /// attempt in whatever state it reached), or earlier if it connects.
 fn impatient_client(driver: driver::ModelDriver, polls: usize, close: bool) {
     let pending = Attempt::<Pending>::start(driver, two_members()).unwrap();
     let mut left = polls;
-    let subscribed: Attempt<Subscribed> = {
-        let mut attempt = pending;
-        loop {
-            if left == 0 {
-                return give_up(attempt, close);
-            }
-            left -= 1;
-            match attempt.poll() {
-                Progress::Pending(same) => attempt = same,
-                Progress::Ready(subscribed) => break subscribed,
-                Progress::Failed(_) => return,
-            }
-            thread::yield_now();
-        }
+    let Some(subscribed) = stage(pending, &mut left, close, Attempt::<Pending>::poll) else {
+        return;
     };
-    let mut attempt = subscribed;
-    loop {
-        if left == 0 {
-            return give_up(attempt, close);
-        }
-        left -= 1;
-        match attempt.poll() {
-            Progress::Pending(same) => attempt = same,
-            Progress::Ready(client) => return give_up(client, close),
-            Progress::Failed(_) => return,
-        }
-        thread::yield_now();
+    if let Some(client) = stage(subscribed, &mut left, close, Attempt::<Subscribed>::poll) {
+        give_up(client, close);
     }
 }
 

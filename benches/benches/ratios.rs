@@ -9,7 +9,6 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use leakless::sim::{Sim, SimConfig};
 use leakless_benches::connect::{self, InlineDriver};
 use leakless_benches::paths::PATHS;
 use leakless_benches::two_threads::{self, Worker};
@@ -148,13 +147,7 @@ fn main() {
         batch / 10,
     );
 
-    let sim = Sim::start(SimConfig {
-        members: 1,
-        ..SimConfig::default()
-    })
-    .expect("a valid simulation");
-    let driver = sim.driver();
-    let config = sim.connect_config().timeout(Duration::from_secs(10));
+    let (sim, driver, config) = connect::one_member_simulation();
     compare(
         "connect cycle, simulation (conductor thread)",
         &mut [

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use leakless::sim::{Sim, SimConfig};
 use leakless_benches::connect::{self, InlineDriver};
 use leakless_benches::paths::PATHS;
 use leakless_benches::two_threads::{self, Worker};
@@ -46,13 +45,7 @@ fn connect_cycle(c: &mut Criterion) {
     });
     group.finish();
 
-    let sim = Sim::start(SimConfig {
-        members: 1,
-        ..SimConfig::default()
-    })
-    .expect("a valid simulation");
-    let driver = sim.driver();
-    let config = sim.connect_config().timeout(Duration::from_secs(10));
+    let (sim, driver, config) = connect::one_member_simulation();
     let mut group = c.benchmark_group("connect_cycle_sim");
     group.bench_function("typestate", |b| {
         b.iter(|| connect::typestate_cycle(&driver, &config))

@@ -239,3 +239,19 @@ pub fn one_member() -> ConnectConfig {
     ConnectConfig::new("aeron:udp?endpoint=localhost:0", 102)
         .member(0, "aeron:udp?endpoint=localhost:20110")
 }
+
+/// A one-member simulation (zero latency, no faults) and a config for it
+/// with a deadline no cycle reaches; keep the `Sim` alive while using the
+/// driver.
+pub fn one_member_simulation() -> (leakless::sim::Sim, leakless::sim::SimDriver, ConnectConfig) {
+    let sim = leakless::sim::Sim::start(leakless::sim::SimConfig {
+        members: 1,
+        ..leakless::sim::SimConfig::default()
+    })
+    .expect("a valid simulation");
+    let driver = sim.driver();
+    let config = sim
+        .connect_config()
+        .timeout(std::time::Duration::from_secs(10));
+    (sim, driver, config)
+}

@@ -4,6 +4,7 @@
 //! contender's counts for docs/BENCHMARKS.md:
 //!
 //! `cargo test --release -p leakless-benches --test allocations -- --nocapture`
+#![cfg(not(loom))]
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::Arc;

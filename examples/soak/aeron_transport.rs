@@ -153,7 +153,7 @@ fn peer_config(peer: Peer, deadline: Duration) -> ConnectConfig {
         ),
         // The lab: the egress on the client host's address, each member
         // on its own host.
-        Peer::NetworkLab => (0..3).fold(
+        Peer::NetworkLab => (0..3usize).fold(
             ConnectConfig::new("aeron:udp?endpoint=10.231.0.10:0", EGRESS_STREAM)
                 .layout(java_layout()),
             |config, member| {

@@ -16,7 +16,7 @@ use super::{AsyncConnect, Client, Pending, Progress, Subscribed};
 use crate::Driver;
 
 /// A pause between two polls of a connect: a timer from your runtime, or
-/// [`YieldNow`] where there is none. With tokio, use [`TokioSleep`]
+/// [`YieldNow`] where there is none. With tokio, use `TokioSleep`
 /// (feature `tokio`); for another runtime, wrap its timer:
 ///
 /// ```
