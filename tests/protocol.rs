@@ -278,3 +278,42 @@ fn keep_alive_layouts_byte_for_byte() {
     assert_eq!(&old[..8], &[16, 0, 6, 0, 111, 0, 0, 0]);
     assert_eq!(&current[8..], &old[8..]);
 }
+
+/// Found by the cargo-fuzz target (`tests/fuzz`): a 1.15 connect request
+/// with two bytes after its credentials. Aeron 1.15's request has no client
+/// info, so they belong to no field; read as client info, the decoded
+/// message did not survive a re-encode (which writes no client info in
+/// that layout).
+#[test]
+fn a_legacy_connect_request_has_no_client_info_whatever_follows_it() {
+    let bytes = [
+        0u8, 0, 4, 0, 111, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        255, 0, 4,
+    ];
+    let message = decode_with(Layout::Aeron1_15, &bytes).expect("a 1.15 connect request");
+    let Message::Connect(request) = &message else {
+        panic!("expected a connect request, got {message:?}");
+    };
+    assert_eq!(request.client_info, "");
+    let again = encode_with(Layout::Aeron1_15, &message);
+    assert_eq!(decode_with(Layout::Aeron1_15, &again), Ok(message));
+}
+
+/// Found by the cargo-fuzz target too: a 1.15 connect request whose
+/// sender wrote a longer block. Aeron 1.15's request has no version field;
+/// the bytes where a later schema keeps it are not read.
+#[test]
+fn a_legacy_connect_request_reads_no_version_from_a_longer_block() {
+    let mut bytes = vec![36u8, 0, 4, 0, 111, 0, 0, 0];
+    let mut block = [0u8; 36];
+    block[12] = 4; // where the current schema keeps `version`
+    bytes.extend_from_slice(&block);
+    bytes.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]); // two empty var fields
+    let message = decode_with(Layout::Aeron1_15, &bytes).expect("a 1.15 connect request");
+    let Message::Connect(request) = &message else {
+        panic!("expected a connect request, got {message:?}");
+    };
+    assert_eq!(request.version, 0);
+    let again = encode_with(Layout::Aeron1_15, &message);
+    assert_eq!(decode_with(Layout::Aeron1_15, &again), Ok(message));
+}
