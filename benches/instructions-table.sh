@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ops=1000 # OPS in benches/benches/instructions.rs
-cargo bench -q -p leakless-benches --bench instructions 2>/dev/null |
+cargo bench -q -p leakless-benches --features instructions --bench instructions 2>/dev/null |
   awk -v ops="$ops" '
     /^instructions::/ {
       sub(/^instructions::[^:]*::/, "")

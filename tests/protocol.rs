@@ -197,7 +197,7 @@ fn keep_alive() -> Message {
 }
 
 // Round trips in both layouts, with arbitrary field values: the property
-// `every_valid_message_round_trips` in tests/protocol_props.rs.
+// `every_valid_message_round_trips` in tests/ecosystem/tests/protocol_props.rs.
 
 #[test]
 fn connect_request_in_the_1_15_layout_byte_for_byte() {

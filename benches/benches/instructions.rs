@@ -7,7 +7,7 @@
 //!
 //! Needs valgrind and the runner of the same version:
 //! `cargo install gungraun-runner --version 0.20.0`, then
-//! `cargo bench -p leakless-benches --bench instructions`.
+//! `cargo bench -p leakless-benches --features instructions --bench instructions`.
 //! The table in docs/BENCHMARKS.md is `benches/instructions-table.sh`.
 use std::hint::black_box;
 

@@ -1,6 +1,6 @@
 //! The workloads leakless's benches measure, shared by the instruction
 //! counts (`benches/instructions.rs`, gungraun), the wall-time benches
-//! (`benches/handoff.rs`, `benches/connect.rs`) and the allocation counts
+//! (`benches/ratios.rs`, `benches/wall.rs`) and the allocation counts
 //! (`tests/allocations.rs`), so that all three measure the same code.
 //!
 //! - [`paths`]: every handoff path, for leakless and each contender that
