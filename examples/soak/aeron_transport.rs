@@ -9,7 +9,9 @@ use leakless::aeron::testing::{
     Responder, SteppedDriver, driver_counts, eventually, ingress_endpoint, receive_channels,
 };
 use leakless::aeron::{AeronDriver, AeronError};
-use leakless::connect::{AsyncConnect, Cleanup, ConnectConfig, Pending, Progress, Subscribed};
+use leakless::connect::{
+    AsyncConnect, Backoff, Cleanup, ConnectConfig, Pending, Progress, Subscribed, connect_with,
+};
 use rusteron_client::Handlers;
 
 use crate::cli::Args;
@@ -21,6 +23,11 @@ const EGRESS_STREAM: i32 = 102;
 /// A stream nothing else uses: a subscription on it orders the driver's work
 /// without linking to (and holding open) any publication that is counted.
 const FENCE_STREAM: i32 = 999;
+/// The deadline of the connects that probe for recovery after a heal.
+const PROBE_DEADLINE: Duration = Duration::from_secs(5);
+/// How long after a heal the probes may take to connect.
+#[cfg(feature = "java-cluster")]
+const RECOVERY_BOUND: Duration = Duration::from_secs(60);
 
 /// xorshift64*, for the latency draws.
 struct Dice(u64);
@@ -214,7 +221,27 @@ pub fn run<C: Cleanup>(
     let started = Instant::now();
     while outcome.attempts < args.attempts {
         outcome.attempts += 1;
-        faults.step(outcome.attempts, &mut dice, cluster, &mut outcome)?;
+        // After a heal, the injector probes with connects of a generous
+        // deadline until one connects: the network healed, the client
+        // connects again (probes are not counted as the soak's attempts).
+        let mut probe = || {
+            connect_with::<_, C>(
+                driver.clone(),
+                peer_config(peer, PROBE_DEADLINE),
+                &mut Backoff::default(),
+            )
+            .map(|client| {
+                let _ = client.close();
+            })
+            .is_ok()
+        };
+        faults.step(
+            outcome.attempts,
+            &mut dice,
+            cluster,
+            &mut outcome,
+            &mut probe,
+        )?;
         let config = peer_config(peer, args.deadline_ms);
         let release_at = Instant::now() + min + Duration::from_nanos(dice.below(span));
         media.hold();
@@ -238,9 +265,7 @@ pub fn run<C: Cleanup>(
             )
         });
         media.release();
-        let connected = result.is_ok();
         outcome.record(result, attempt_started);
-        faults.attempted(connected, &mut outcome);
         progress.inc(1);
         if outcome.attempts % sample_every == 0 {
             let now = live();
@@ -302,7 +327,9 @@ mod faults {
     use leakless::aeron::AeronError;
     use leakless::aeron::testing::{Host, LAB_MEMBERS};
 
-    use super::{Cluster, Dice, Peer};
+    use std::time::Instant;
+
+    use super::{Cluster, Dice, Peer, RECOVERY_BOUND};
     use crate::cli::Args;
     use crate::workload::Outcome;
 
@@ -316,7 +343,6 @@ mod faults {
         every: u64,
         left: u64,
         active: Option<(Fault, u64)>,
-        awaiting_connect: bool,
     }
 
     impl Injector {
@@ -328,7 +354,6 @@ mod faults {
                 every: (per_run / (args.network_faults + 1)).max(2),
                 left: args.network_faults,
                 active: None,
-                awaiting_connect: false,
             }
         }
 
@@ -340,6 +365,7 @@ mod faults {
             dice: &mut Dice,
             cluster: &mut Cluster,
             outcome: &mut Outcome,
+            probe: &mut dyn FnMut() -> bool,
         ) -> Result<(), AeronError> {
             if !self.on {
                 return Ok(());
@@ -348,7 +374,16 @@ mod faults {
                 if attempt >= *heal_at {
                     self.heal(cluster)?;
                     outcome.heals += 1;
-                    self.awaiting_connect = true;
+                    // Recovered: a probe connects within the bound.
+                    let healed = Instant::now();
+                    while healed.elapsed() < RECOVERY_BOUND {
+                        if probe() {
+                            outcome.heals_then_connected += 1;
+                            outcome.slowest_recovery =
+                                outcome.slowest_recovery.max(healed.elapsed());
+                            break;
+                        }
+                    }
                 }
                 return Ok(());
             }
@@ -380,21 +415,12 @@ mod faults {
             Ok(())
         }
 
-        /// After an attempt: the first connect after a heal is counted.
-        pub fn attempted(&mut self, connected: bool, outcome: &mut Outcome) {
-            if connected && self.awaiting_connect {
-                outcome.heals_then_connected += 1;
-                self.awaiting_connect = false;
-            }
-        }
-
         /// The run's end: a fault still active is healed (not counted: no
         /// attempt follows it).
         pub fn end(&mut self, cluster: &mut Cluster) -> Result<(), AeronError> {
             if self.active.is_some() {
                 self.heal(cluster)?;
             }
-            self.awaiting_connect = false;
             Ok(())
         }
 
@@ -439,10 +465,10 @@ mod faults {
             _: &mut Dice,
             _: &mut Cluster,
             _: &mut Outcome,
+            _: &mut dyn FnMut() -> bool,
         ) -> Result<(), AeronError> {
             Ok(())
         }
-        pub fn attempted(&mut self, _: bool, _: &mut Outcome) {}
         pub fn end(&mut self, _: &mut Cluster) -> Result<(), AeronError> {
             Ok(())
         }

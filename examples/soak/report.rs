@@ -92,6 +92,10 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) ->
             "heals, then a connect",
             Box::new(|o| format!("{} of {}", o.heals_then_connected, o.heals)),
         ));
+        rows.push((
+            "slowest recovery (s)",
+            Box::new(|o| format!("{:.2}", o.slowest_recovery.as_secs_f64())),
+        ));
     }
     let mut out = String::new();
     let _ = writeln!(
@@ -158,6 +162,7 @@ fn outcome_json(outcome: &Outcome) -> Value {
         "network_faults": outcome.faults,
         "heals": outcome.heals,
         "heals_then_connected": outcome.heals_then_connected,
+        "slowest_recovery_s": outcome.slowest_recovery.as_secs_f64(),
         "failed": outcome.failed,
         "late_closes": outcome.late_closes(),
         "forgotten": outcome.released.forgotten,

@@ -31,6 +31,8 @@ pub struct Outcome {
     pub faults: u64,
     pub heals: u64,
     pub heals_then_connected: u64,
+    /// The longest a heal took to be followed by a connect.
+    pub slowest_recovery: Duration,
     /// Released by the attempts themselves (late closes, forgotten creations).
     pub released: Released,
     /// The driver's ledger once every creation has finished.
@@ -57,6 +59,7 @@ impl Outcome {
             faults: 0,
             heals: 0,
             heals_then_connected: 0,
+            slowest_recovery: Duration::ZERO,
             released: Released::default(),
             ledger: LedgerSnapshot::default(),
             latency: Histogram::new(),
@@ -139,6 +142,7 @@ impl Outcome {
         self.faults += next.faults;
         self.heals += next.heals;
         self.heals_then_connected += next.heals_then_connected;
+        self.slowest_recovery = self.slowest_recovery.max(next.slowest_recovery);
         self.released.absorb(next.released);
         let (mine, theirs) = (&mut self.ledger, next.ledger);
         mine.live_subscriptions += theirs.live_subscriptions;

@@ -64,7 +64,8 @@ NFT
       ip netns exec "llab-$h" ping -c 1 -W 2 "${address[$other]}" >/dev/null
     done
   done
-  echo "lab up: client ${address[client]}, members ${address[n0]} ${address[n1]} ${address[n2]}"
+  # To stderr: `run` passes the command's standard output through (JSON).
+  echo "lab up: client ${address[client]}, members ${address[n0]} ${address[n1]} ${address[n2]}" >&2
 }
 
 down() {
