@@ -76,14 +76,7 @@ impl NetLab {
     /// arrives from the other (a partition: nothing is refused, packets
     /// vanish).
     pub fn cut(&self, a: Host, b: Host) -> Result<(), AeronError> {
-        self.nft(
-            a,
-            &format!("add element inet llab cut {{ {} }}", b.address()),
-        )?;
-        self.nft(
-            b,
-            &format!("add element inet llab cut {{ {} }}", a.address()),
-        )?;
+        self.both_ways("add", a, b)?;
         self.cut
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -103,14 +96,7 @@ impl NetLab {
 
     /// Heals the link between `a` and `b`.
     pub fn heal(&self, a: Host, b: Host) -> Result<(), AeronError> {
-        self.nft(
-            a,
-            &format!("delete element inet llab cut {{ {} }}", b.address()),
-        )?;
-        self.nft(
-            b,
-            &format!("delete element inet llab cut {{ {} }}", a.address()),
-        )?;
+        self.both_ways("delete", a, b)?;
         self.cut
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -123,6 +109,15 @@ impl NetLab {
         let links = std::mem::take(&mut *self.cut.lock().unwrap_or_else(|p| p.into_inner()));
         for (a, b) in links {
             self.heal(a, b)?;
+        }
+        Ok(())
+    }
+
+    /// `add` or `delete` each host's address in the other's `cut` set.
+    fn both_ways(&self, op: &str, a: Host, b: Host) -> Result<(), AeronError> {
+        for (here, there) in [(a, b), (b, a)] {
+            let command = format!("{op} element inet llab cut {{ {} }}", there.address());
+            self.nft(here, &command)?;
         }
         Ok(())
     }
