@@ -70,6 +70,10 @@ pub fn java_layout() -> Layout {
 /// new run (Aeron's liveness timeout, 10 s, and a margin).
 pub const MARK_FILE_STALE: Duration = Duration::from_secs(12);
 
+/// How long a restarted node may take to launch (replaying its archive
+/// included) on a loaded 2-core machine.
+pub const LAUNCH_WITHIN: Duration = Duration::from_secs(60);
+
 /// Member `member`'s directory (its media driver, archive and cluster log),
 /// one per test process.
 fn node_dir(member: usize) -> std::path::PathBuf {
@@ -194,6 +198,43 @@ impl JavaNode {
         std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
     }
 
+    /// Waits (up to `within`) until the node has launched (it prints
+    /// READY once its media driver, archive, consensus module and service
+    /// are up); an error, with what the node wrote to its standard error,
+    /// if it exited first or took longer.
+    pub fn wait_launched(&mut self, within: Duration) -> Result<(), AeronError> {
+        let mut exited = None;
+        let launched = eventually(within, || {
+            if self.saw("READY") {
+                return true;
+            }
+            exited = self.child.try_wait().ok().flatten();
+            exited.is_some()
+        }) && exited.is_none();
+        if launched {
+            return Ok(());
+        }
+        let errors = self.errors();
+        let why = match exited {
+            Some(status) => format!("exited ({status})"),
+            None => format!("did not launch within {within:?}"),
+        };
+        // A node killed while it was launching leaves its archive's mark
+        // file claimed (Agrona's MarkFile writes Long.MAX_VALUE as the
+        // activity timestamp until the archive is ready): every later
+        // start sees an "active" mark file, however long it waits.
+        let hint = if errors.contains("active mark file detected") {
+            " (an earlier run of it was killed while launching: its mark file stays claimed)"
+        } else {
+            ""
+        };
+        Err(AeronError::Client(format!(
+            "member {} {why}{hint}: {}",
+            self.member,
+            errors.lines().take(3).collect::<Vec<_>>().join(" | ")
+        )))
+    }
+
     /// Whether the node printed a line starting with `prefix`.
     pub fn saw(&self, prefix: &str) -> bool {
         self.count(prefix) > 0
@@ -240,14 +281,15 @@ pub struct JavaCluster {
 }
 
 impl JavaCluster {
-    /// Starts `members` nodes and waits (up to two minutes) until one of
-    /// them leads.
+    /// Starts `members` nodes and waits until each has launched and (up to
+    /// two minutes) one of them leads.
     pub fn start(members: usize) -> Result<JavaCluster, AeronError> {
         Self::start_placed(members, Placement::default())
     }
 
     /// Starts `members` nodes where `placement` says (each in its own
-    /// network namespace, on its own address) and waits until one leads.
+    /// network namespace, on its own address) and waits until each has
+    /// launched and one leads.
     pub fn start_placed(members: usize, placement: Placement) -> Result<JavaCluster, AeronError> {
         let mut nodes = Vec::with_capacity(members);
         for member in 0..members {
@@ -259,11 +301,15 @@ impl JavaCluster {
                 false,
             )?));
         }
-        let cluster = JavaCluster {
+        let mut cluster = JavaCluster {
             nodes,
             placement,
             kept: Vec::new(),
         };
+        // Every node launched before any test may kill one (see `restart`).
+        for node in cluster.nodes.iter_mut().flatten() {
+            node.wait_launched(LAUNCH_WITHIN)?;
+        }
         if eventually(Duration::from_secs(120), || cluster.leader().is_some()) {
             Ok(cluster)
         } else {
@@ -314,12 +360,16 @@ impl JavaCluster {
     }
 
     /// Starts member `member` again from the directory its killed run
-    /// kept: it rejoins the cluster (catching up from the leader).
+    /// kept, and waits (up to [`LAUNCH_WITHIN`]) until it has launched;
+    /// it then rejoins the cluster (catching up from the leader).
     ///
     /// Aeron refuses to start an archive or consensus module whose mark
     /// file looks alive (written within its liveness timeout, 10 s), as a
     /// crashed node's does for a while; so this first waits until
-    /// [`MARK_FILE_STALE`] has passed since the kill.
+    /// [`MARK_FILE_STALE`] has passed since the kill. Waiting for the
+    /// launch matters as much: a node killed while launching leaves its
+    /// mark file claimed for good (see [`JavaNode::wait_launched`]), so a
+    /// node is only ever killed once this has returned.
     pub fn restart(&mut self, member: usize) -> Result<(), AeronError> {
         let members = self.nodes.len();
         let killed = self
@@ -339,9 +389,10 @@ impl JavaCluster {
             thread::sleep(stale - now);
         }
         self.kept.retain(|&(kept, _)| kept != member);
-        let node = JavaNode::spawn(member, members, &[], &self.placement, true)?;
+        let mut node = JavaNode::spawn(member, members, &[], &self.placement, true)?;
+        let launched = node.wait_launched(LAUNCH_WITHIN);
         self.nodes[member] = Some(node);
-        Ok(())
+        launched
     }
 }
 

@@ -15,7 +15,9 @@ use rusteron_media_driver::AeronDriverContext;
 use rusteron_media_driver::bindings::aeron_threading_mode_enum;
 
 #[cfg(feature = "java-cluster")]
-pub use super::java_node::{JavaCluster, JavaNode, Placement, java_aeron_version, java_layout};
+pub use super::java_node::{
+    JavaCluster, JavaNode, LAUNCH_WITHIN, Placement, java_aeron_version, java_layout,
+};
 #[cfg(feature = "java-cluster")]
 pub use super::netlab::{Host, LAB_MEMBERS, NetLab};
 use super::{AeronDriver, AeronError};
