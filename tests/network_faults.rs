@@ -57,28 +57,13 @@ fn setup() -> Setup {
     }
 }
 
-/// Member `member`'s ingress channel on its own host.
-fn member_channel(member: usize) -> String {
-    format!(
-        "aeron:udp?endpoint={}:{}",
-        Host::Member(member).address(),
-        20110 + member
-    )
-}
-
 /// Every member's endpoint; the egress on an ephemeral port of the
 /// client's host (the cluster answers there).
 fn every_member(timeout: Duration) -> ConnectConfig {
-    (0..LAB_MEMBERS).fold(
-        ConnectConfig::new(
-            format!("aeron:udp?endpoint={}:0", Host::Client.address()),
-            EGRESS_STREAM,
-        )
+    NetLab::connect_config(EGRESS_STREAM)
         .ingress_stream_id(INGRESS_STREAM)
         .layout(java_layout())
-        .timeout(timeout),
-        |config, member| config.member(member as i32, member_channel(member)),
-    )
+        .timeout(timeout)
 }
 
 fn only_member(member: usize, timeout: Duration) -> ConnectConfig {
@@ -224,7 +209,7 @@ fn each_member_cut_off_from_the_client_in_each_connect_state() {
             let ended = step_through(only_member(follower, short), &setup.driver, |_| {
                 if !cut
                     && publication_channels(&setup.observer, INGRESS_STREAM)
-                        .contains(&member_channel(leader))
+                        .contains(&NetLab::member_channel(leader))
                 {
                     setup.lab.cut(link.0, link.1).unwrap();
                     cut = true;
@@ -304,7 +289,7 @@ fn leader_cut_off_from_its_followers_while_connected() {
     assert!(
         keep_alive_collecting(&mut client, WAIT, &mut received, |_, _| {
             publication_channels(&setup.observer, INGRESS_STREAM)
-                == vec![member_channel(new_leader)]
+                == vec![NetLab::member_channel(new_leader)]
         }),
         "the ingress publication moved to the new leader"
     );

@@ -160,20 +160,12 @@ fn peer_config(peer: Peer, deadline: Duration) -> ConnectConfig {
         ),
         // The lab: the egress on the client host's address, each member
         // on its own host.
-        Peer::NetworkLab => (0..3usize).fold(
-            ConnectConfig::new("aeron:udp?endpoint=10.231.0.10:0", EGRESS_STREAM)
-                .layout(java_layout()),
-            |config, member| {
-                config.member(
-                    member as i32,
-                    format!(
-                        "aeron:udp?endpoint=10.231.0.{}:{}",
-                        20 + member,
-                        20110 + member
-                    ),
-                )
-            },
-        ),
+        #[cfg(feature = "java-cluster")]
+        Peer::NetworkLab => {
+            leakless::aeron::testing::NetLab::connect_config(EGRESS_STREAM).layout(java_layout())
+        }
+        #[cfg(not(feature = "java-cluster"))]
+        Peer::NetworkLab => ConnectConfig::new("aeron:ipc", EGRESS_STREAM),
     }
     .ingress_stream_id(INGRESS_STREAM)
     .timeout(deadline)
@@ -233,7 +225,7 @@ pub fn run<C: Cleanup>(
             .map(|client| {
                 let _ = client.close();
             })
-            .is_ok()
+            .map_err(|failed| failed.to_string())
         };
         faults.step(
             outcome.attempts,
@@ -331,18 +323,54 @@ mod faults {
 
     use super::{Cluster, Dice, Peer, RECOVERY_BOUND};
     use crate::cli::Args;
-    use crate::workload::Outcome;
+    use crate::workload::{Outcome, Recovery};
 
     enum Fault {
         Cut(Host, Host),
         Killed(usize),
     }
 
+    impl std::fmt::Display for Fault {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Fault::Cut(a, b) => write!(f, "cut {a} | {b}"),
+                Fault::Killed(member) => write!(f, "killed member {member}"),
+            }
+        }
+    }
+
     pub struct Injector {
         on: bool,
         every: u64,
         left: u64,
+        /// Faults injected so far: the kinds take turns (a client–member
+        /// cut, a member–member cut, a kill), starting where the seed says,
+        /// so that every run of three or more faults has each kind.
+        injected: u64,
+        first_kind: u64,
         active: Option<(Fault, u64)>,
+    }
+
+    /// Says on standard error which heal was not followed by a connect,
+    /// and what each node last wrote to its own.
+    fn unrecovered(recovery: &Recovery, cluster: &Cluster) {
+        eprintln!(
+            "no connect within {RECOVERY_BOUND:?} after the heal of {} ({} probes; the last: {})",
+            recovery.fault,
+            recovery.probes,
+            recovery.last_error.as_deref().unwrap_or("-")
+        );
+        for node in cluster.java.iter().flat_map(|java| java.running()) {
+            let errors = node.errors();
+            eprintln!(
+                "  member {}: {}",
+                node.member(),
+                errors
+                    .lines()
+                    .rfind(|line| !line.trim_start().starts_with("at "))
+                    .unwrap_or("(nothing on stderr)")
+            );
+        }
     }
 
     impl Injector {
@@ -353,6 +381,8 @@ mod faults {
                 on: peer == Peer::NetworkLab,
                 every: (per_run / (args.network_faults + 1)).max(2),
                 left: args.network_faults,
+                injected: 0,
+                first_kind: args.seed % 3,
                 active: None,
             }
         }
@@ -365,25 +395,40 @@ mod faults {
             dice: &mut Dice,
             cluster: &mut Cluster,
             outcome: &mut Outcome,
-            probe: &mut dyn FnMut() -> bool,
+            probe: &mut dyn FnMut() -> Result<(), String>,
         ) -> Result<(), AeronError> {
             if !self.on {
                 return Ok(());
             }
-            if let Some((_, heal_at)) = &self.active {
+            if let Some((fault, heal_at)) = &self.active {
                 if attempt >= *heal_at {
+                    let mut recovery = Recovery {
+                        fault: fault.to_string(),
+                        connected_after: None,
+                        probes: 0,
+                        last_error: None,
+                    };
                     self.heal(cluster)?;
                     outcome.heals += 1;
                     // Recovered: a probe connects within the bound.
                     let healed = Instant::now();
                     while healed.elapsed() < RECOVERY_BOUND {
-                        if probe() {
-                            outcome.heals_then_connected += 1;
-                            outcome.slowest_recovery =
-                                outcome.slowest_recovery.max(healed.elapsed());
-                            break;
+                        recovery.probes += 1;
+                        match probe() {
+                            Ok(()) => {
+                                recovery.connected_after = Some(healed.elapsed());
+                                outcome.heals_then_connected += 1;
+                                outcome.slowest_recovery =
+                                    outcome.slowest_recovery.max(healed.elapsed());
+                                break;
+                            }
+                            Err(error) => recovery.last_error = Some(error),
                         }
                     }
+                    if recovery.connected_after.is_none() {
+                        unrecovered(&recovery, cluster);
+                    }
+                    outcome.recoveries.push(recovery);
                 }
                 return Ok(());
             }
@@ -394,7 +439,9 @@ mod faults {
                 return Ok(());
             };
             let member = dice.below(LAB_MEMBERS as u64) as usize;
-            let fault = match dice.below(3) {
+            let kind = (self.first_kind + self.injected) % 3;
+            self.injected += 1;
+            let fault = match kind {
                 0 => {
                     lab.cut(Host::Client, Host::Member(member))?;
                     Fault::Cut(Host::Client, Host::Member(member))
@@ -455,6 +502,28 @@ mod faults {
 
     pub struct Injector;
 
+    /// Says on standard error which heal was not followed by a connect,
+    /// and what each node last wrote to its own.
+    fn unrecovered(recovery: &Recovery, cluster: &Cluster) {
+        eprintln!(
+            "no connect within {RECOVERY_BOUND:?} after the heal of {} ({} probes; the last: {})",
+            recovery.fault,
+            recovery.probes,
+            recovery.last_error.as_deref().unwrap_or("-")
+        );
+        for node in cluster.java.iter().flat_map(|java| java.running()) {
+            let errors = node.errors();
+            eprintln!(
+                "  member {}: {}",
+                node.member(),
+                errors
+                    .lines()
+                    .rfind(|line| !line.trim_start().starts_with("at "))
+                    .unwrap_or("(nothing on stderr)")
+            );
+        }
+    }
+
     impl Injector {
         pub fn new(_: &Args, _: Peer) -> Self {
             Injector
@@ -465,7 +534,7 @@ mod faults {
             _: &mut Dice,
             _: &mut Cluster,
             _: &mut Outcome,
-            _: &mut dyn FnMut() -> bool,
+            _: &mut dyn FnMut() -> Result<(), String>,
         ) -> Result<(), AeronError> {
             Ok(())
         }

@@ -163,6 +163,12 @@ fn outcome_json(outcome: &Outcome) -> Value {
         "heals": outcome.heals,
         "heals_then_connected": outcome.heals_then_connected,
         "slowest_recovery_s": outcome.slowest_recovery.as_secs_f64(),
+        "recoveries": outcome.recoveries.iter().map(|recovery| json!({
+            "fault": recovery.fault,
+            "connected_after_s": recovery.connected_after.map(|after| after.as_secs_f64()),
+            "probes": recovery.probes,
+            "last_error": recovery.last_error,
+        })).collect::<Vec<_>>(),
         "failed": outcome.failed,
         "late_closes": outcome.late_closes(),
         "forgotten": outcome.released.forgotten,

@@ -33,6 +33,8 @@ pub struct Outcome {
     pub heals_then_connected: u64,
     /// The longest a heal took to be followed by a connect.
     pub slowest_recovery: Duration,
+    /// Each heal: the fault, and how the probes after it went.
+    pub recoveries: Vec<Recovery>,
     /// Released by the attempts themselves (late closes, forgotten creations).
     pub released: Released,
     /// The driver's ledger once every creation has finished.
@@ -43,6 +45,17 @@ pub struct Outcome {
     pub rss_before_kib: Option<u64>,
     pub rss_after_kib: Option<u64>,
     pub elapsed: Duration,
+}
+
+/// One heal of `--faults network` and the probes after it.
+pub struct Recovery {
+    /// The fault healed, e.g. "cut client-member 1".
+    pub fault: String,
+    /// When (after the heal) a probe connected; `None`: none within the bound.
+    pub connected_after: Option<Duration>,
+    /// Probes made, and the last failed one's error.
+    pub probes: u32,
+    pub last_error: Option<String>,
 }
 
 impl Outcome {
@@ -60,6 +73,7 @@ impl Outcome {
             heals: 0,
             heals_then_connected: 0,
             slowest_recovery: Duration::ZERO,
+            recoveries: Vec::new(),
             released: Released::default(),
             ledger: LedgerSnapshot::default(),
             latency: Histogram::new(),
@@ -143,6 +157,7 @@ impl Outcome {
         self.heals += next.heals;
         self.heals_then_connected += next.heals_then_connected;
         self.slowest_recovery = self.slowest_recovery.max(next.slowest_recovery);
+        self.recoveries.extend(next.recoveries);
         self.released.absorb(next.released);
         let (mine, theirs) = (&mut self.ledger, next.ledger);
         mine.live_subscriptions += theirs.live_subscriptions;

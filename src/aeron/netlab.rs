@@ -37,6 +37,15 @@ impl Host {
     }
 }
 
+impl std::fmt::Display for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Host::Client => f.write_str("client"),
+            Host::Member(member) => write!(f, "member {member}"),
+        }
+    }
+}
+
 /// The lab's three node hosts, and cuts between any two hosts. Every link
 /// cut through it is healed when it is dropped.
 #[derive(Debug)]
@@ -48,6 +57,30 @@ pub struct NetLab {
 pub const LAB_MEMBERS: usize = 3;
 
 impl NetLab {
+    /// Member `member`'s ingress channel on its own host (the port
+    /// `EchoNode.java` gives member i, 20110 + i).
+    pub fn member_channel(member: usize) -> String {
+        format!(
+            "aeron:udp?endpoint={}:{}",
+            Host::Member(member).address(),
+            20110 + member
+        )
+    }
+
+    /// A connect to the lab's cluster: the egress on an ephemeral port of
+    /// the client's host (the cluster answers there), every member's
+    /// ingress on its own host. Stream ids, layout and timeout are the
+    /// caller's.
+    pub fn connect_config(egress_stream_id: i32) -> crate::connect::ConnectConfig {
+        (0..LAB_MEMBERS).fold(
+            crate::connect::ConnectConfig::new(
+                format!("aeron:udp?endpoint={}:0", Host::Client.address()),
+                egress_stream_id,
+            ),
+            |config, member| config.member(member as i32, Self::member_channel(member)),
+        )
+    }
+
     /// The lab `netlab.sh` made; an error if this process is not in it.
     pub fn open() -> Result<NetLab, AeronError> {
         if std::env::var_os("LEAKLESS_NETLAB").is_none() {
