@@ -502,28 +502,6 @@ mod faults {
 
     pub struct Injector;
 
-    /// Says on standard error which heal was not followed by a connect,
-    /// and what each node last wrote to its own.
-    fn unrecovered(recovery: &Recovery, cluster: &Cluster) {
-        eprintln!(
-            "no connect within {RECOVERY_BOUND:?} after the heal of {} ({} probes; the last: {})",
-            recovery.fault,
-            recovery.probes,
-            recovery.last_error.as_deref().unwrap_or("-")
-        );
-        for node in cluster.java.iter().flat_map(|java| java.running()) {
-            let errors = node.errors();
-            eprintln!(
-                "  member {}: {}",
-                node.member(),
-                errors
-                    .lines()
-                    .rfind(|line| !line.trim_start().starts_with("at "))
-                    .unwrap_or("(nothing on stderr)")
-            );
-        }
-    }
-
     impl Injector {
         pub fn new(_: &Args, _: Peer) -> Self {
             Injector
