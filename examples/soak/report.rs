@@ -90,11 +90,11 @@ pub fn table(args: &Args, naive: &Outcome, leakless: &Outcome, rates: &Rates) ->
         ));
         rows.push((
             "heals, then a connect",
-            Box::new(|o| format!("{} of {}", o.heals_then_connected, o.heals)),
+            Box::new(|o| format!("{} of {}", o.heals_then_connected(), o.recoveries.len())),
         ));
         rows.push((
             "slowest recovery (s)",
-            Box::new(|o| format!("{:.2}", o.slowest_recovery.as_secs_f64())),
+            Box::new(|o| format!("{:.2}", o.slowest_recovery().as_secs_f64())),
         ));
     }
     let mut out = String::new();
@@ -160,9 +160,9 @@ fn outcome_json(outcome: &Outcome) -> Value {
             "subscribed": outcome.timed_out_in[1],
         },
         "network_faults": outcome.faults,
-        "heals": outcome.heals,
-        "heals_then_connected": outcome.heals_then_connected,
-        "slowest_recovery_s": outcome.slowest_recovery.as_secs_f64(),
+        "heals": outcome.recoveries.len(),
+        "heals_then_connected": outcome.heals_then_connected(),
+        "slowest_recovery_s": outcome.slowest_recovery().as_secs_f64(),
         "recoveries": outcome.recoveries.iter().map(|recovery| json!({
             "fault": recovery.fault,
             "connected_after_s": recovery.connected_after.map(|after| after.as_secs_f64()),

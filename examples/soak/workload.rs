@@ -26,14 +26,10 @@ pub struct Outcome {
     /// Of those, timed out in Pending and in Subscribed.
     pub timed_out_in: [u64; 2],
     pub failed: u64,
-    /// Network faults injected (`--faults network`), heals (a link healed
-    /// or a node restarted), and heals after which an attempt connected.
+    /// Network faults injected (`--faults network`).
     pub faults: u64,
-    pub heals: u64,
-    pub heals_then_connected: u64,
-    /// The longest a heal took to be followed by a connect.
-    pub slowest_recovery: Duration,
-    /// Each heal: the fault, and how the probes after it went.
+    /// Each heal (a link healed or a node restarted): the fault, and how
+    /// the probes after it went.
     pub recoveries: Vec<Recovery>,
     /// Released by the attempts themselves (late closes, forgotten creations).
     pub released: Released,
@@ -49,7 +45,7 @@ pub struct Outcome {
 
 /// One heal of `--faults network` and the probes after it.
 pub struct Recovery {
-    /// The fault healed, e.g. "cut client-member 1".
+    /// The fault healed, e.g. "cut client | member 1", "killed member 2".
     pub fault: String,
     /// When (after the heal) a probe connected; `None`: none within the bound.
     pub connected_after: Option<Duration>,
@@ -59,6 +55,23 @@ pub struct Recovery {
 }
 
 impl Outcome {
+    /// Heals after which a probe connected.
+    pub fn heals_then_connected(&self) -> usize {
+        self.recoveries
+            .iter()
+            .filter(|recovery| recovery.connected_after.is_some())
+            .count()
+    }
+
+    /// The longest a heal took to be followed by a connect.
+    pub fn slowest_recovery(&self) -> Duration {
+        self.recoveries
+            .iter()
+            .filter_map(|recovery| recovery.connected_after)
+            .max()
+            .unwrap_or_default()
+    }
+
     /// An empty outcome for implementation `name`, with the memory reading
     /// taken now.
     pub fn new(name: &'static str) -> Self {
@@ -70,9 +83,6 @@ impl Outcome {
             timed_out_in: [0; 2],
             failed: 0,
             faults: 0,
-            heals: 0,
-            heals_then_connected: 0,
-            slowest_recovery: Duration::ZERO,
             recoveries: Vec::new(),
             released: Released::default(),
             ledger: LedgerSnapshot::default(),
@@ -154,9 +164,6 @@ impl Outcome {
         self.timed_out_in[1] += next.timed_out_in[1];
         self.failed += next.failed;
         self.faults += next.faults;
-        self.heals += next.heals;
-        self.heals_then_connected += next.heals_then_connected;
-        self.slowest_recovery = self.slowest_recovery.max(next.slowest_recovery);
         self.recoveries.extend(next.recoveries);
         self.released.absorb(next.released);
         let (mine, theirs) = (&mut self.ledger, next.ledger);

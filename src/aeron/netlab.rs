@@ -57,13 +57,12 @@ pub struct NetLab {
 pub const LAB_MEMBERS: usize = 3;
 
 impl NetLab {
-    /// Member `member`'s ingress channel on its own host (the port
-    /// `EchoNode.java` gives member i, 20110 + i).
+    /// Member `member`'s ingress channel on its own host.
     pub fn member_channel(member: usize) -> String {
         format!(
             "aeron:udp?endpoint={}:{}",
             Host::Member(member).address(),
-            20110 + member
+            super::testing::ingress_port(member)
         )
     }
 

@@ -262,10 +262,15 @@ pub fn publication_channels(aeron: &Aeron, stream_id: i32) -> Vec<String> {
 }
 
 /// The client-facing ingress endpoint, `host:port`, of member `member` of a
-/// Java cluster (`interop/java-cluster/EchoNode.java` gives member i port
-/// 20110 + i).
+/// Java cluster on localhost.
 pub fn ingress_endpoint(member: usize) -> String {
-    format!("localhost:{}", 20110 + member)
+    format!("localhost:{}", ingress_port(member))
+}
+
+/// The ingress port of member `member` of a Java cluster
+/// (`interop/java-cluster/EchoNode.java` gives member i port 20110 + i).
+pub fn ingress_port(member: usize) -> usize {
+    20110 + member
 }
 
 /// Polls `probe` until it holds or `within` passes; returns whether it held.
