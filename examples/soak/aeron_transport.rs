@@ -8,7 +8,7 @@ use indicatif::ProgressBar;
 use leakless::aeron::testing::{
     Responder, SteppedDriver, driver_counts, eventually, ingress_endpoint, receive_channels,
 };
-use leakless::aeron::{AeronDriver, AeronError};
+use leakless::aeron::{AeronDriver, AeronError, AeronOptions};
 use leakless::connect::{
     AsyncConnect, Backoff, Cleanup, ConnectConfig, Pending, Progress, Subscribed, connect_with,
 };
@@ -181,7 +181,12 @@ pub fn run<C: Cleanup>(
     progress.set_message(format!("{} ({peer:?})", C::NAME));
     let media = SteppedDriver::launch()?;
     let _responder = start_responder(peer, &media)?;
-    let driver = AeronDriver::connect(media.dir())?;
+    let driver = AeronDriver::connect_with(
+        media.dir(),
+        AeronOptions {
+            publication_linger: args.publication_linger_ms,
+        },
+    )?;
     let observer = media.client()?;
     // One publication on the egress stream links every live subscription
     // on it, so each has a subscriber-position counter to count.
@@ -270,9 +275,11 @@ pub fn run<C: Cleanup>(
     // Every add resolved (created, failed or cancelled), then a fence: the
     // driver has processed everything before it. What is live now stays.
     eventually(Duration::from_secs(10), || driver.in_flight() == 0);
-    // Publications closed lately linger in the client (AeronOptions) for a
-    // second: wait for them to close too.
-    eventually(Duration::from_secs(10), || driver.lingering() == 0);
+    // Publications closed lately linger in the client
+    // (`--publication-linger-ms`): wait for them to close too.
+    eventually(args.publication_linger_ms + Duration::from_secs(10), || {
+        driver.lingering() == 0
+    });
     let fence = observer
         .async_add_subscription(c"aeron:ipc", FENCE_STREAM, Handlers::NONE, Handlers::NONE)
         .and_then(|poller| poller.poll_blocking(Duration::from_secs(5)))?;

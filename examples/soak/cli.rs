@@ -68,6 +68,12 @@ pub struct Args {
     /// How many network faults each run injects (`--faults network`).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub network_faults: u64,
+    /// With `--transport aeron` or `java-cluster`: how long a closed
+    /// ingress publication stays open for the next attempt to the same
+    /// member, in milliseconds (`AeronOptions::publication_linger`; 0: not
+    /// at all).
+    #[arg(long, default_value = "1000", value_parser = millis)]
+    pub publication_linger_ms: Duration,
 }
 
 /// Which faults beyond the simulated ones the soak injects.
