@@ -338,6 +338,17 @@ mod faults {
         Killed(usize),
     }
 
+    impl Fault {
+        /// Which of the kinds that take turns this is.
+        fn kind(&self) -> &'static str {
+            match self {
+                Fault::Cut(Host::Client, _) | Fault::Cut(_, Host::Client) => "client-member cut",
+                Fault::Cut(..) => "member-member cut",
+                Fault::Killed(_) => "kill and restart",
+            }
+        }
+    }
+
     impl std::fmt::Display for Fault {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             match self {
@@ -411,6 +422,7 @@ mod faults {
             if let Some((fault, heal_at)) = &self.active {
                 if attempt >= *heal_at {
                     let mut recovery = Recovery {
+                        kind: fault.kind(),
                         fault: fault.to_string(),
                         connected_after: None,
                         probes: 0,

@@ -164,6 +164,7 @@ fn outcome_json(outcome: &Outcome) -> Value {
         "heals_then_connected": outcome.heals_then_connected(),
         "slowest_recovery_s": outcome.slowest_recovery().as_secs_f64(),
         "recoveries": outcome.recoveries.iter().map(|recovery| json!({
+            "kind": recovery.kind,
             "fault": recovery.fault,
             "connected_after_s": recovery.connected_after.map(|after| after.as_secs_f64()),
             "probes": recovery.probes,

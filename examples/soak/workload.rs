@@ -45,6 +45,9 @@ pub struct Outcome {
 
 /// One heal of `--faults network` and the probes after it.
 pub struct Recovery {
+    /// The fault's kind: "client-member cut", "member-member cut" or "kill
+    /// and restart".
+    pub kind: &'static str,
     /// The fault healed, e.g. "cut client | member 1", "killed member 2".
     pub fault: String,
     /// When (after the heal) a probe connected; `None`: none within the bound.
